@@ -1,0 +1,3 @@
+"""Public API routes; each app adds its own as it grows."""
+
+urlpatterns: list = []

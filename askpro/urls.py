@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from askpro import views
+
+admin.site.site_header = "AskPro administration"
+admin.site.site_title = "AskPro"
+admin.site.index_title = "Companies, calls and appointments"
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics_view, name="metrics"),
+    path("admin/", admin.site.urls),
+    path("api/", include("askpro.api_urls")),
+]

@@ -1,0 +1,98 @@
+from django.db import models
+from django.db.models import F, Q
+
+from companies.models import Branch, Company
+from companies.validators import normalize_e164
+
+
+class Customer(models.Model):
+    """A caller, known within one company by their phone number."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="customers")
+    phone = models.CharField(max_length=20, help_text="E.164")
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "phone"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "phone"], name="customer_unique_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.phone})" if self.name else self.phone
+
+    def clean(self) -> None:
+        if self.phone:
+            self.phone = normalize_e164(self.phone)
+
+
+class AppointmentStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"  # recorded, not yet sent to Cal.com
+    PENDING = "pending", "Pending confirmation"  # Cal.com holds it until the host confirms
+    BOOKED = "booked", "Booked"
+    CANCELLED = "cancelled", "Cancelled"
+    RESCHEDULED = "rescheduled", "Rescheduled"  # replaced by a newer appointment
+    FAILED = "failed", "Failed"
+
+
+class AppointmentSource(models.TextChoices):
+    LIVE_CALL = "live_call", "Live call"
+    POST_CALL = "post_call", "After the call"
+    ADMIN = "admin", "Admin"
+    API = "api", "API"
+
+
+class Appointment(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="appointments")
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="appointments")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
+    )
+    call = models.ForeignKey(
+        "telephony.Call", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="appointments",
+    )
+    event_type_id = models.PositiveIntegerField(null=True, blank=True)
+    start = models.DateTimeField(help_text="Stored in UTC")
+    end = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.REQUESTED
+    )
+    source = models.CharField(max_length=16, choices=AppointmentSource.choices)
+    calcom_booking_id = models.BigIntegerField(null=True, blank=True)
+    calcom_booking_uid = models.CharField(max_length=100, blank=True)
+    rescheduled_from = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rescheduled_to"
+    )
+    failure_reason = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    metadata = models.JSONField(default=dict, blank=True)
+    # Slots staff can offer when a post-call booking found its wish taken.
+    alternatives = models.JSONField(default=list, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-start"]
+        indexes = [
+            models.Index(fields=["company", "start"]),
+            models.Index(fields=["company", "status"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "calcom_booking_uid"],
+                condition=~Q(calcom_booking_uid=""),
+                name="appointment_unique_calcom_uid",
+            ),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gt=F("start")),
+                name="appointment_end_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch.name} {self.start:%Y-%m-%d %H:%M} UTC ({self.status})"

@@ -1,0 +1,146 @@
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from companies.fields import EncryptedSecretField
+from companies.validators import (
+    normalize_e164,
+    validate_calcom_base_url,
+    validate_timezone,
+)
+
+DEFAULT_TIMEZONE = "Europe/Berlin"
+
+
+class Language(models.TextChoices):
+    GERMAN = "de", "Deutsch"
+    ENGLISH = "en", "English"
+
+
+def new_webhook_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Company(models.Model):
+    """A tenant: a business with branches, numbers, and its own Cal.com and Retell accounts."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    timezone = models.CharField(
+        max_length=64, default=DEFAULT_TIMEZONE, validators=[validate_timezone]
+    )
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.GERMAN)
+    calcom_base_url = models.URLField(
+        default=settings.CALCOM_DEFAULT_BASE_URL, validators=[validate_calcom_base_url]
+    )
+    calcom_api_key = EncryptedSecretField()
+    # Retell signs webhooks with the API key that carries the webhook badge: this is that key.
+    retell_api_key = EncryptedSecretField()
+    # Appears in the company's webhook and function URLs; unguessable, rotatable.
+    webhook_key = models.CharField(max_length=64, unique=True, default=new_webhook_key)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "companies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Branch(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="branches")
+    name = models.CharField(max_length=200)
+    address = models.TextField(blank=True)
+    timezone = models.CharField(
+        max_length=64, blank=True, validators=[validate_timezone],
+        help_text="Blank: the company's time zone.",
+    )
+    language = models.CharField(
+        max_length=2, choices=Language.choices, blank=True,
+        help_text="Blank: the company's language.",
+    )
+    calcom_event_type_id = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name="Cal.com event type id"
+    )
+    calcom_team_id = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name="Cal.com team id",
+        help_text="Only for team event types; used to list them.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["company__name", "name"]
+        verbose_name_plural = "branches"
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="branch_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} – {self.name}"
+
+    @property
+    def effective_timezone(self) -> str:
+        return self.timezone or self.company.timezone
+
+    @property
+    def effective_language(self) -> str:
+        return self.language or self.company.language
+
+
+class PhoneNumber(models.Model):
+    """A dialable number rented in Retell; calls to it belong to its branch."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="phone_numbers")
+    branch = models.ForeignKey(
+        Branch, on_delete=models.SET_NULL, null=True, blank=True, related_name="phone_numbers"
+    )
+    number = models.CharField(max_length=20, unique=True, help_text="E.164, e.g. +493083793369")
+    nickname = models.CharField(max_length=200, blank=True)
+    inbound_agent_ids = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            # A number that takes calls must know which branch it books for.
+            models.CheckConstraint(
+                condition=Q(is_active=False) | Q(branch__isnull=False),
+                name="phonenumber_active_needs_branch",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.nickname})" if self.nickname else self.number
+
+    def clean(self) -> None:
+        if self.number:
+            self.number = normalize_e164(self.number)
+        if self.branch_id and self.company_id and self.branch.company_id != self.company_id:
+            raise ValidationError({"branch": "This branch belongs to another company."})
+        if self.is_active and not self.branch_id:
+            raise ValidationError({"branch": "An active number needs a branch."})
+
+    def save(self, *args, **kwargs):
+        # Normalising here too keeps uniqueness honest for rows created outside forms.
+        if self.number:
+            self.number = normalize_e164(self.number)
+        super().save(*args, **kwargs)
+
+
+class StaffMembership(models.Model):
+    """A staff user works for exactly one company and sees only its rows."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.company}"

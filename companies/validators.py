@@ -1,0 +1,52 @@
+"""Validators and normalisers for tenant configuration."""
+
+import zoneinfo
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+DEFAULT_PHONE_REGION = "DE"
+
+
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_timezone(value: str) -> None:
+    if value and value not in _timezones():
+        raise ValidationError("%(value)s is not an IANA time zone.", params={"value": value})
+
+
+def normalize_e164(raw: str, region: str = DEFAULT_PHONE_REGION) -> str:
+    """'030 83793369' -> '+493083793369'; raises ValidationError for anything not dialable."""
+    text = (raw or "").strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(
+            "%(value)s is not a phone number.", params={"value": raw}, code="invalid_phone"
+        ) from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValidationError(
+            "%(value)s is not a valid phone number.", params={"value": raw}, code="invalid_phone"
+        )
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def validate_calcom_base_url(value: str) -> None:
+    """Only Cal.com's hosted APIs, plus loopback while DEBUG (the local sandbox)."""
+    if value.rstrip("/") in [u.rstrip("/") for u in settings.CALCOM_ALLOWED_BASE_URLS]:
+        return
+    host = urlsplit(value).hostname or ""
+    if settings.DEBUG and host in {"127.0.0.1", "localhost"}:
+        return
+    raise ValidationError(
+        "Cal.com base URL must be one of %(allowed)s.",
+        params={"allowed": ", ".join(settings.CALCOM_ALLOWED_BASE_URLS)},
+    )

@@ -1,0 +1,62 @@
+from django.db import models
+
+from booking.models import Customer
+from companies.models import Branch, Company
+
+
+class CallDirection(models.TextChoices):
+    INBOUND = "inbound", "Inbound"
+    OUTBOUND = "outbound", "Outbound"
+
+
+class CallStatus(models.TextChoices):
+    # Ordered: a call only ever moves forward (see telephony.services).
+    REGISTERED = "registered", "Registered"
+    NOT_CONNECTED = "not_connected", "Not connected"
+    ONGOING = "ongoing", "Ongoing"
+    ENDED = "ended", "Ended"
+    ERROR = "error", "Error"
+    ANALYZED = "analyzed", "Analyzed"
+
+
+class Call(models.Model):
+    """One Retell call, merged from its webhooks in whatever order they arrive."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="calls")
+    branch = models.ForeignKey(
+        Branch, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
+    retell_call_id = models.CharField(max_length=100, unique=True)
+    agent_id = models.CharField(max_length=100, blank=True)
+    from_number = models.CharField(max_length=20, blank=True)
+    to_number = models.CharField(max_length=20, blank=True)
+    direction = models.CharField(max_length=8, choices=CallDirection.choices, blank=True)
+    status = models.CharField(
+        max_length=16, choices=CallStatus.choices, default=CallStatus.REGISTERED
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    disconnection_reason = models.CharField(max_length=64, blank=True)
+    transcript = models.TextField(blank=True)
+    summary = models.TextField(blank=True)
+    sentiment = models.CharField(max_length=32, blank=True)
+    successful = models.BooleanField(null=True, blank=True)
+    analysis = models.JSONField(default=dict, blank=True)
+    dynamic_variables = models.JSONField(default=dict, blank=True)
+    appointment = models.ForeignKey(
+        "booking.Appointment", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at", "-created_at"]
+        indexes = [models.Index(fields=["company", "started_at"])]
+
+    def __str__(self) -> str:
+        return self.retell_call_id
