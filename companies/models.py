@@ -82,7 +82,7 @@ class Branch(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.company} – {self.name}"
+        return f"{self.company} / {self.name}"
 
     @property
     def effective_timezone(self) -> str:
@@ -119,6 +119,12 @@ class PhoneNumber(models.Model):
     def __str__(self) -> str:
         return f"{self.number} ({self.nickname})" if self.nickname else self.number
 
+    def save(self, *args, **kwargs):
+        # Normalising here too keeps uniqueness honest for rows created outside forms.
+        if self.number:
+            self.number = normalize_e164(self.number)
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         if self.number:
             self.number = normalize_e164(self.number)
@@ -126,12 +132,6 @@ class PhoneNumber(models.Model):
             raise ValidationError({"branch": "This branch belongs to another company."})
         if self.is_active and not self.branch_id:
             raise ValidationError({"branch": "An active number needs a branch."})
-
-    def save(self, *args, **kwargs):
-        # Normalising here too keeps uniqueness honest for rows created outside forms.
-        if self.number:
-            self.number = normalize_e164(self.number)
-        super().save(*args, **kwargs)
 
 
 class StaffMembership(models.Model):

@@ -29,7 +29,8 @@ class IntegrationError(Exception):
             self.permanent = permanent
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r}, service={self.service!r}, status={self.status})"
+        name = type(self).__name__
+        return f"{name}({self.message!r}, service={self.service!r}, status={self.status})"
 
 
 class BadRequest(IntegrationError):
