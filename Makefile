@@ -1,5 +1,5 @@
 # AskPro: `make run` serves the demo, `make test` runs the suite. Both create .venv if needed.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
@@ -8,7 +8,7 @@ SANDBOX_PORT ?= 8025
 .PHONY: install run test lint clean
 
 $(PY):
-	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found (Python >= 3.11 needed)"; exit 1; }
+	@$(PYTHON) -c "import sys; assert sys.version_info >= (3, 11), 'Python >= 3.11 needed'"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 

@@ -2,7 +2,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from companies.models import Branch, Company
-from companies.validators import normalize_e164
+from companies.validators import normalize_e164, validate_same_company
 
 
 class Customer(models.Model):
@@ -96,3 +96,6 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch.name} {self.start:%Y-%m-%d %H:%M} UTC ({self.status})"
+
+    def clean(self) -> None:
+        validate_same_company(self, "branch", "customer", "call")

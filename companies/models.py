@@ -9,6 +9,7 @@ from companies.fields import EncryptedSecretField
 from companies.validators import (
     normalize_e164,
     validate_calcom_base_url,
+    validate_same_company,
     validate_timezone,
 )
 
@@ -128,8 +129,7 @@ class PhoneNumber(models.Model):
     def clean(self) -> None:
         if self.number:
             self.number = normalize_e164(self.number)
-        if self.branch_id and self.company_id and self.branch.company_id != self.company_id:
-            raise ValidationError({"branch": "This branch belongs to another company."})
+        validate_same_company(self, "branch")
         if self.is_active and not self.branch_id:
             raise ValidationError({"branch": "An active number needs a branch."})
 

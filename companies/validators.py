@@ -50,3 +50,14 @@ def validate_calcom_base_url(value: str) -> None:
         "Cal.com base URL must be one of %(allowed)s.",
         params={"allowed": ", ".join(settings.CALCOM_ALLOWED_BASE_URLS)},
     )
+
+
+def validate_same_company(instance, *relations: str) -> None:
+    """Every related row named in `relations` must belong to the instance's company."""
+    errors = {}
+    for name in relations:
+        related = getattr(instance, name, None)
+        if related is not None and related.company_id != instance.company_id:
+            errors[name] = "This belongs to another company."
+    if errors:
+        raise ValidationError(errors)

@@ -2,6 +2,7 @@ from django.db import models
 
 from booking.models import Customer
 from companies.models import Branch, Company
+from companies.validators import validate_same_company
 
 
 class CallDirection(models.TextChoices):
@@ -60,3 +61,6 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return self.retell_call_id
+
+    def clean(self) -> None:
+        validate_same_company(self, "branch", "customer", "appointment")

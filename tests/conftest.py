@@ -1,6 +1,15 @@
 import pytest
 from django.core.cache import cache
 
+from companies.services import staff_member_add
+from tests.factories import BranchFactory, CompanyFactory, PhoneNumberFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 costs ~0.25 s a user; tests prove permissions, not hashing strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
@@ -8,3 +17,41 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def company_a(db):
+    company = CompanyFactory(name="Alpha Praxis", slug="alpha")
+    branch = BranchFactory(company=company, name="Alpha Mitte")
+    PhoneNumberFactory(company=company, branch=branch, number="+493011111111")
+    return company
+
+
+@pytest.fixture
+def company_b(db):
+    company = CompanyFactory(name="Beta Salon", slug="beta")
+    branch = BranchFactory(company=company, name="Beta Nord")
+    PhoneNumberFactory(company=company, branch=branch, number="+493022222222")
+    return company
+
+
+@pytest.fixture
+def alice(company_a):
+    """Staff member of company A."""
+    user = UserFactory(username="alice")
+    staff_member_add(company=company_a, user=user)
+    return user
+
+
+@pytest.fixture
+def bob(company_b):
+    """Staff member of company B."""
+    user = UserFactory(username="bob")
+    staff_member_add(company=company_b, user=user)
+    return user
+
+
+@pytest.fixture
+def charlie(db):
+    """Superuser: sees every company."""
+    return UserFactory(username="charlie", is_staff=True, is_superuser=True)

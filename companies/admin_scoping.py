@@ -1,0 +1,102 @@
+"""Admin building blocks that keep staff inside their own company.
+
+Superusers see everything. A staff user sees only rows of the company of their membership;
+anything else is a 404, and every foreign-key choice they are offered is limited to that company.
+A staff user without a membership sees nothing at all (deny by default).
+"""
+
+from django.contrib import admin
+from django.http import Http404
+
+from companies.models import Company
+from companies.selectors import company_for_user
+
+
+def staff_company(request) -> Company | None:
+    """Cached per request: admin asks many times while rendering one page."""
+    if not hasattr(request, "_askpro_company"):
+        request._askpro_company = company_for_user(request.user)
+    return request._askpro_company
+
+
+def _limit_to_company(queryset, company):
+    model = queryset.model
+    if model is Company:
+        return queryset.filter(pk=company.pk)
+    if any(f.name == "company" for f in model._meta.get_fields()):
+        return queryset.filter(company=company)
+    return queryset
+
+
+class _ScopedChoicesMixin:
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and not request.user.is_superuser:
+            company = staff_company(request)
+            queryset = field.queryset
+            field.queryset = (
+                _limit_to_company(queryset, company) if company else queryset.none()
+            )
+        return field
+
+
+class CompanyScopedAdmin(_ScopedChoicesMixin, admin.ModelAdmin):
+    """For models with a `company` foreign key."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        company = staff_company(request)
+        return _limit_to_company(queryset, company) if company else queryset.none()
+
+    def get_object(self, request, object_id, from_field=None):
+        # Django redirects to the index for a missing object; out of scope must be a plain 404.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such object.")
+        return obj
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        if not request.user.is_superuser:
+            exclude.append("company")
+        return exclude
+
+    def get_list_filter(self, request):
+        filters = list(super().get_list_filter(request))
+        if not request.user.is_superuser and "company" in filters:
+            filters.remove("company")
+        return filters
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        company = None if request.user.is_superuser else staff_company(request)
+        if company is None or self.model is Company:
+            return form
+
+        class StaffCompanyForm(form):
+            # Set before validation so model.clean() can check same-company relations.
+            def __init__(self, *args, **inner_kwargs):
+                super().__init__(*args, **inner_kwargs)
+                if self.instance.company_id is None:
+                    self.instance.company = company
+
+        return StaffCompanyForm
+
+    def has_module_permission(self, request):
+        return self._allowed(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return self._allowed(request) and super().has_add_permission(request)
+
+    def _allowed(self, request) -> bool:
+        return request.user.is_superuser or staff_company(request) is not None
+
+
+class CompanyScopedInline(_ScopedChoicesMixin, admin.TabularInline):
+    extra = 0
+    show_change_link = True
