@@ -203,3 +203,7 @@ CIRCUIT_BREAKER = {
     "half_open_max_probes": env.int("BREAKER_HALF_OPEN_PROBES", default=3),
     "success_threshold": env.int("BREAKER_SUCCESS_THRESHOLD", default=2),
 }
+
+# A booking that failed transiently is retried by the worker: 30 s, 60 s, 120 s, ... apart.
+BOOKING_MAX_ATTEMPTS = env.int("BOOKING_MAX_ATTEMPTS", default=6)
+BOOKING_RETRY_BASE_SECONDS = env.int("BOOKING_RETRY_BASE_SECONDS", default=30)

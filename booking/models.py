@@ -99,3 +99,49 @@ class Appointment(models.Model):
 
     def clean(self) -> None:
         validate_same_company(self, "branch", "customer", "call")
+
+
+class BookingRequestStatus(models.TextChoices):
+    PROCESSING = "processing", "Processing"  # claimed; a worker is talking to Cal.com
+    RETRYING = "retrying", "Waiting to retry"  # transient failure; a task will try again
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"  # permanent: slot taken, bad data, configuration
+
+
+class BookingRequest(models.Model):
+    """A booking wish, recorded before Cal.com is called, so nothing is lost and nothing doubles.
+
+    The unique `idempotency_key` is the lock: whoever inserts the row does the work; everyone
+    else with the same key gets that work's result.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="booking_requests")
+    idempotency_key = models.CharField(max_length=128, unique=True)
+    status = models.CharField(
+        max_length=12, choices=BookingRequestStatus.choices, default=BookingRequestStatus.PROCESSING
+    )
+    source = models.CharField(max_length=16, choices=AppointmentSource.choices)
+    call_id = models.CharField(max_length=100, blank=True, db_index=True)
+    payload = models.JSONField(help_text="The validated request, enough to replay it")
+    result = models.JSONField(null=True, blank=True)
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="booking_request"
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # A claim older than this is considered abandoned (its worker died) and may be taken over.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.idempotency_key[:12]}… ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {BookingRequestStatus.SUCCEEDED, BookingRequestStatus.FAILED}

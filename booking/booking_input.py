@@ -1,0 +1,138 @@
+"""A booking wish, validated once, stored on the BookingRequest, replayable from there."""
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from booking.clock import parse_datetime, zone
+from booking.results import ErrorType, ServiceError
+from companies.validators import normalize_e164
+from integrations.calcom.client import (
+    METADATA_MAX_KEY_LENGTH,
+    METADATA_MAX_KEYS,
+    METADATA_MAX_VALUE_LENGTH,
+)
+
+# Keys we always send; they win over caller metadata when Cal.com's 50-key limit bites.
+OUR_METADATA_KEYS = ("idempotencyKey", "callId", "source", "company")
+
+
+@dataclass
+class BookingInput:
+    company_id: int
+    branch_id: int
+    event_type_id: int
+    start: str  # ISO, UTC
+    end: str | None
+    name: str
+    email: str
+    phone: str
+    notes: str
+    timezone: str
+    source: str
+    call_id: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def start_utc(self) -> datetime:
+        return datetime.fromisoformat(self.start)
+
+    @property
+    def end_utc(self) -> datetime | None:
+        return datetime.fromisoformat(self.end) if self.end else None
+
+    def as_payload(self) -> dict:
+        return asdict(self)
+
+
+def booking_input_build(*, company, branch, event_type_id, start, end, name, email, phone, notes,
+                        timezone, metadata, call_id, source) -> BookingInput:
+    tz = zone(timezone)
+    start_utc = parse_datetime(start, tz)
+    end_utc = parse_datetime(end, tz, field="end") if end else None
+    if end_utc and end_utc <= start_utc:
+        raise ServiceError(ErrorType.VALIDATION, "end must be after start.")
+    return BookingInput(
+        company_id=company.pk, branch_id=branch.pk, event_type_id=int(event_type_id),
+        start=start_utc.isoformat(), end=end_utc.isoformat() if end_utc else None,
+        name=_name(name), email=_email(email), phone=_phone(phone), notes=(notes or "").strip()[:2000],
+        timezone=timezone, source=source, call_id=(call_id or "").strip(),
+        metadata=stringify_metadata(metadata or {}),
+    )
+
+
+def _name(value) -> str:
+    name = " ".join(str(value or "").split())
+    if not name:
+        raise ServiceError(ErrorType.VALIDATION, "A name is required to book.")
+    return name[:200]
+
+
+def _email(value) -> str:
+    email = str(value or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise ServiceError(ErrorType.VALIDATION, f"{email!r} is not an email address.") from exc
+    return email
+
+
+def _phone(value) -> str:
+    if not value:
+        return ""
+    try:
+        return normalize_e164(str(value))
+    except ValidationError as exc:
+        raise ServiceError(ErrorType.VALIDATION, f"{value!r} is not a phone number.") from exc
+
+
+def stringify_metadata(metadata: dict) -> dict[str, str]:
+    """Cal.com metadata: string values <= 500 chars, keys <= 40 chars, at most 50 keys."""
+    clean = {}
+    for key, value in metadata.items():
+        text = value if isinstance(value, str) else _to_text(value)
+        clean[str(key)[:METADATA_MAX_KEY_LENGTH]] = text[:METADATA_MAX_VALUE_LENGTH]
+    return dict(list(clean.items())[: METADATA_MAX_KEYS - len(OUR_METADATA_KEYS)])
+
+
+def _to_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return str(value)
+
+
+def idempotency_key_for(booking: BookingInput, given: str | None) -> str:
+    """The caller's key, or one derived from what makes two requests 'the same booking'."""
+    if given:
+        basis = f"key|{booking.company_id}|{given.strip()}"
+    elif booking.call_id:
+        basis = f"call|{booking.company_id}|{booking.call_id}|{booking.event_type_id}|{booking.start}"
+    else:
+        who = booking.email.lower() or booking.phone or booking.name.lower()
+        basis = f"who|{booking.company_id}|{booking.event_type_id}|{booking.start}|{who}"
+    return hashlib.sha256(basis.encode()).hexdigest()
+
+
+def calcom_metadata(booking: BookingInput, key: str, company_slug: str) -> dict[str, str]:
+    ours = {"idempotencyKey": key, "source": booking.source, "company": company_slug}
+    if booking.call_id:
+        ours["callId"] = booking.call_id[:METADATA_MAX_VALUE_LENGTH]
+    return {**booking.metadata, **ours}
+
+
+def calcom_attendee(booking: BookingInput, language: str) -> dict:
+    """Without an email Cal.com needs the phone (and an event type that collects it)."""
+    attendee = {"name": booking.name, "timeZone": booking.timezone, "language": language}
+    if booking.email:
+        attendee["email"] = booking.email
+    if booking.phone:
+        attendee["phoneNumber"] = booking.phone
+    return attendee

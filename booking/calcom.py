@@ -1,0 +1,46 @@
+"""How services reach a company's Cal.com: its client, behind the shared breaker and retry rules.
+
+Reads are retried (1 s, 2 s, 4 s with jitter; 429 waits for Retry-After); writes are not, since
+Cal.com has no idempotency key (the booking service looks an ambiguous POST up instead).
+"""
+
+import time
+from urllib.parse import urlsplit
+
+from booking.results import ErrorType, ServiceError
+from companies.crypto import DecryptionError
+from companies.models import Company
+from integrations.breaker import CircuitBreaker, breaker_for
+from integrations.calcom.client import CalcomClient
+from integrations.retry import call_with_retry
+
+
+def calcom_client(company: Company) -> CalcomClient:
+    if not company.calcom_api_key:
+        raise ServiceError(ErrorType.CONFIGURATION, "No Cal.com API key is configured for this company.")
+    try:
+        api_key = company.calcom_api_key.reveal()
+    except DecryptionError as exc:
+        raise ServiceError(ErrorType.CONFIGURATION, str(exc)) from exc
+    return CalcomClient(api_key=api_key, base_url=company.calcom_base_url)
+
+
+def calcom_breaker(company: Company) -> CircuitBreaker:
+    """One breaker per Cal.com host (api.cal.com and api.cal.eu fail independently)."""
+    return breaker_for(f"calcom:{urlsplit(company.calcom_base_url).netloc}")
+
+
+def retry_sleep(seconds: float) -> None:
+    """The pause between read retries (tests replace it so they never sleep)."""
+    time.sleep(seconds)
+
+
+def calcom_read(company: Company, method: str, /, **kwargs):
+    client, breaker = calcom_client(company), calcom_breaker(company)
+    return call_with_retry(lambda: breaker.call(getattr(client, method), **kwargs),
+                           sleep=lambda seconds: retry_sleep(seconds))
+
+
+def calcom_write(company: Company, method: str, /, **kwargs):
+    client, breaker = calcom_client(company), calcom_breaker(company)
+    return breaker.call(getattr(client, method), **kwargs)

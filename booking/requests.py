@@ -1,0 +1,107 @@
+"""BookingRequest life cycle: claim before work, replay after, take over when abandoned.
+
+The row is inserted (and committed) before Cal.com is called. Its unique idempotency key makes
+the insert the lock: of two identical requests arriving at once, exactly one inserts and books;
+the other waits for that result. A worker that dies mid-way leaves a lease that runs out, after
+which the sweeper (or the next identical request) takes the row over.
+"""
+
+import time
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from booking.booking_input import BookingInput
+from booking.clock import now
+from booking.customers import customer_upsert
+from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus
+from booking.results import ErrorType, fail
+
+LEASE = timedelta(seconds=90)  # longer than one Cal.com POST plus its lookup can take
+REPLAY_WINDOW = timedelta(hours=24)
+AWAIT_SECONDS = 15.0
+
+
+def booking_request_claim(*, company, branch, booking: BookingInput, key: str) -> tuple[BookingRequest, bool]:
+    """(request, True) if we own the work now; (existing request, False) if someone else does."""
+    created = _insert(company=company, branch=branch, booking=booking, key=key)
+    if created:
+        return created, True
+    existing = BookingRequest.objects.get(idempotency_key=key)
+    if existing.is_finished and existing.created_at < now() - REPLAY_WINDOW and _retire(existing):
+        return booking_request_claim(company=company, branch=branch, booking=booking, key=key)
+    return existing, False
+
+
+def _insert(*, company, branch, booking: BookingInput, key: str) -> BookingRequest | None:
+    customer = customer_upsert(company=company, phone=booking.phone, name=booking.name,
+                               email=booking.email)
+    try:
+        with transaction.atomic():
+            appointment = Appointment.objects.create(
+                company=company, branch=branch, customer=customer, event_type_id=booking.event_type_id,
+                start=booking.start_utc, end=booking.end_utc, source=booking.source,
+                status=AppointmentStatus.REQUESTED, metadata={"idempotency_key": key},
+                call=_call_for(company, booking.call_id),
+            )
+            return BookingRequest.objects.create(
+                company=company, idempotency_key=key, source=booking.source, call_id=booking.call_id,
+                payload=booking.as_payload(), appointment=appointment, lease_until=now() + LEASE,
+            )
+    except IntegrityError:
+        return None
+
+
+def _call_for(company, call_id: str):
+    if not call_id:
+        return None
+    from telephony.models import Call
+
+    return Call.objects.filter(company=company, retell_call_id=call_id).first()
+
+
+def _retire(existing: BookingRequest) -> bool:
+    """Free an expired key for a new booking; only one concurrent caller wins."""
+    retired_key = f"{existing.idempotency_key[:100]}:expired:{existing.pk}"
+    return bool(BookingRequest.objects.filter(pk=existing.pk, idempotency_key=existing.idempotency_key)
+                .update(idempotency_key=retired_key))
+
+
+def booking_request_take_over(request: BookingRequest, *, from_statuses=None) -> bool:
+    """Atomically move a retrying (or abandoned) request to PROCESSING under a fresh lease."""
+    current = now()
+    statuses = from_statuses or [BookingRequestStatus.RETRYING]
+    claimable = Q(status__in=statuses) | Q(status=BookingRequestStatus.PROCESSING, lease_until__lt=current)
+    won = BookingRequest.objects.filter(claimable, pk=request.pk).update(
+        status=BookingRequestStatus.PROCESSING, lease_until=current + LEASE, updated_at=current
+    )
+    if won:
+        request.refresh_from_db()
+    return bool(won)
+
+
+def booking_request_await(request: BookingRequest, *, timeout: float | None = None,
+                          poll: float = 0.1, execute=None) -> dict:
+    """The first result for a duplicate request; waits while the first is still at work."""
+    deadline = time.monotonic() + (AWAIT_SECONDS if timeout is None else timeout)
+    while request.status == BookingRequestStatus.PROCESSING:
+        if request.lease_until and request.lease_until < now() and execute and \
+                booking_request_take_over(request):
+            return execute(request)
+        if time.monotonic() > deadline:
+            return fail(ErrorType.SERVICE_UNAVAILABLE,
+                        "This booking is still being processed; please ask again in a moment.",
+                        in_progress=True, booking_request_id=request.pk)
+        time.sleep(poll)
+        request.refresh_from_db()
+    return {**(request.result or {}), "idempotent_replay": True}
+
+
+def booking_requests_due() -> list[int]:
+    """Ids of requests a worker should try now: due retries and abandoned claims."""
+    current = now()
+    due = Q(status=BookingRequestStatus.RETRYING, next_attempt_at__lte=current) | \
+        Q(status=BookingRequestStatus.PROCESSING, lease_until__lt=current)
+    requests = BookingRequest.objects.filter(due).order_by("next_attempt_at")
+    return list(requests.values_list("pk", flat=True)[:200])

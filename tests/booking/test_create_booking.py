@@ -1,0 +1,259 @@
+"""create_booking: exactly once per request, never a blind re-POST, nothing lost."""
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import pytest
+import requests
+from django.db import connection
+
+from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus
+from booking.services import booking_request_retry, create_booking
+from integrations.breaker import breaker_for
+from integrations.errors import TransientError
+from tests.booking.conftest import EVENT_TYPE_ID
+from tests.calcom_fakes import BASE, booking_output, bookings_list, fixture, json_body
+
+pytestmark = pytest.mark.django_db
+
+START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 10:00 in Berlin (winter, +01:00)
+END = START + timedelta(minutes=30)
+
+
+def _book(company, **overrides):
+    args = {"company_id": company.pk, "event_type_id": EVENT_TYPE_ID, "start": "2026-12-01T10:00:00",
+            "name": "Jana Caller", "email": "jana.caller@example.com", "phone": "0151 12345678",
+            "timezone": "Europe/Berlin", "call_id": "call_8d1e0f", "source": "live_call"}
+    return create_booking(**{**args, **overrides})
+
+
+def _echo_booking(status="accepted"):
+    """A POST /v2/bookings callback answering 201 with the metadata it was sent (like Cal.com)."""
+    def callback(request):
+        sent = json.loads(request.body)
+        return 201, {}, json.dumps(booking_output(start=START, end=END, status=status,
+                                                  metadata=sent["metadata"]))
+    return callback
+
+
+def test_wall_clock_start_is_sent_in_utc_and_the_appointment_recorded(company, calcom):
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
+    result = _book(company)
+    assert result["success"] is True
+    body = json_body(calcom.calls[0])
+    assert body["start"] == "2026-12-01T09:00:00Z"
+    assert body["eventTypeId"] == EVENT_TYPE_ID
+    assert body["attendee"] == {"name": "Jana Caller", "timeZone": "Europe/Berlin", "language": "de",
+                                "email": "jana.caller@example.com", "phoneNumber": "+4915112345678"}
+    assert body["metadata"]["callId"] == "call_8d1e0f" and body["metadata"]["source"] == "live_call"
+    assert all(isinstance(v, str) for v in body["metadata"].values())
+    appointment = Appointment.objects.get(pk=result["appointment_id"])
+    assert appointment.status == AppointmentStatus.BOOKED
+    assert (appointment.calcom_booking_uid, appointment.start, appointment.end) == ("bk_3fY7qLm2", START, END)
+    assert appointment.customer.phone == "+4915112345678"
+    assert result["booking"] == {"id": 9001, "uid": "bk_3fY7qLm2", "start": START.isoformat(),
+                                 "end": END.isoformat(), "status": "booked", "event_type_id": EVENT_TYPE_ID}
+
+
+def test_event_type_requiring_confirmation_gives_a_pending_appointment(company, calcom):
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking(status="pending"))
+    result = _book(company)
+    assert result["booking"]["status"] == "pending"
+    assert "confirm" in result["message"]
+    assert Appointment.objects.get().status == AppointmentStatus.PENDING
+
+
+def test_the_same_request_twice_books_once_and_replays_the_first_result(company, calcom):
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
+    first = _book(company)
+    second = _book(company)  # Retell re-sent the function call
+    assert len(calcom.calls) == 1
+    assert second["idempotent_replay"] is True
+    assert second["booking"] == first["booking"]
+    assert Appointment.objects.count() == 1 and BookingRequest.objects.count() == 1
+
+
+def test_an_explicit_idempotency_key_wins_over_the_call_id(company, calcom):
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
+    _book(company, idempotency_key="k-1", call_id="call_a")
+    replay = _book(company, idempotency_key="k-1", call_id="call_b")
+    assert replay["idempotent_replay"] is True and len(calcom.calls) == 1
+
+
+def test_ambiguous_timeout_finds_the_booking_cal_com_made_and_does_not_post_again(company, calcom):
+    """Cal.com created the booking but our read timed out (contract §3): look it up, no 2nd POST."""
+    sent = {}
+
+    def created_then_lost(request):
+        sent.update(json.loads(request.body))
+        raise requests.exceptions.ReadTimeout("read timed out")
+
+    def listing(request):
+        made = booking_output(start=START, end=END, metadata=sent["metadata"])["data"]
+        return 200, {}, json.dumps(bookings_list(made))
+
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=created_then_lost)
+    calcom.add_callback("GET", f"{BASE}/bookings", callback=listing)
+    result = _book(company)
+    assert result["success"] is True and result["booking"]["uid"] == "bk_3fY7qLm2"
+    posts = [c for c in calcom.calls if c.request.method == "POST"]
+    assert len(posts) == 1
+    listing_call = next(c for c in calcom.calls if c.request.method == "GET")
+    assert f"eventTypeId={EVENT_TYPE_ID}" in listing_call.request.url
+    assert Appointment.objects.get().status == AppointmentStatus.BOOKED
+
+
+def test_ambiguous_failure_with_nothing_created_posts_exactly_once_more(company, calcom):
+    calcom.add("POST", f"{BASE}/bookings", json=fixture("error_internal"), status=500)
+    calcom.add("GET", f"{BASE}/bookings", json=bookings_list())
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
+    result = _book(company)
+    assert result["success"] is True
+    assert [c.request.method for c in calcom.calls] == ["POST", "GET", "POST"]
+
+
+def test_slot_taken_is_a_permanent_failure_recorded_for_staff(company, calcom):
+    calcom.add("POST", f"{BASE}/bookings", json=fixture("error_slot_taken"), status=400)
+    result = _book(company)
+    assert result["success"] is False and result["error"] == "slot_unavailable"
+    request = BookingRequest.objects.get()
+    assert request.status == BookingRequestStatus.FAILED
+    appointment = Appointment.objects.get()
+    assert appointment.status == AppointmentStatus.FAILED
+    assert "already has booking" in appointment.failure_reason
+    assert _book(company)["error"] == "slot_unavailable"  # replayed, no second POST
+    assert len(calcom.calls) == 1
+
+
+def test_cal_com_down_then_back_ends_with_exactly_one_booking(company, calcom, _no_retry_sleep):
+    calcom.add("POST", f"{BASE}/bookings", status=503, json={"statusCode": 503, "message": "down"})
+    # The ambiguous 503 is looked up at once (3 tries, Cal.com still down).
+    for _ in range(3):
+        calcom.add("GET", f"{BASE}/bookings", status=503, json={"statusCode": 503, "message": "down"})
+    first = _book(company)
+    assert first["success"] is False and first["error"] == "service_unavailable"
+    assert first["queued"] is True
+    request = BookingRequest.objects.get()
+    assert request.status == BookingRequestStatus.RETRYING and request.next_attempt_at is not None
+    assert Appointment.objects.get().status == AppointmentStatus.REQUESTED
+    assert _no_retry_sleep == [pytest.approx(1, abs=0.3), pytest.approx(2, abs=0.6)]
+
+    calcom.add("GET", f"{BASE}/bookings", json=bookings_list())  # back up: nothing was created
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
+    result = booking_request_retry(request_id=request.pk)
+    assert result["success"] is True
+    assert [c.request.method for c in calcom.calls].count("POST") == 2
+    request.refresh_from_db()
+    assert request.status == BookingRequestStatus.SUCCEEDED and request.attempts == 2
+    assert Appointment.objects.get().status == AppointmentStatus.BOOKED
+
+
+def test_open_breaker_fails_fast_and_keeps_the_request_for_later(company, calcom):
+    breaker = breaker_for("calcom:api.cal.com")
+    for _ in range(5):
+        with pytest.raises(TransientError):
+            breaker.call(_raise_transient)
+    result = _book(company)
+    assert (result["error"], result["circuit_breaker_open"]) == ("service_unavailable", True)
+    assert not calcom.calls
+    assert BookingRequest.objects.get().status == BookingRequestStatus.RETRYING
+
+
+def _raise_transient():
+    raise TransientError("boom", service="calcom")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"name": "  "}, "name"),
+        ({"email": "not-an-email"}, "email"),
+        ({"email": "", "phone": ""}, "email address or a phone"),
+        ({"phone": "12"}, "phone"),
+        ({"start": "next tuesday"}, "ISO"),
+        ({"timezone": "Mars/Olympus"}, "time zone"),
+        ({"end": "2026-12-01T09:00:00"}, "after start"),
+    ],
+)
+def test_bad_input_gets_a_clear_error_and_changes_nothing(company, calcom, overrides, fragment):
+    result = _book(company, **overrides)
+    assert result["success"] is False and result["error"] == "validation_error"
+    assert fragment in result["message"]
+    assert not BookingRequest.objects.exists() and not Appointment.objects.exists()
+
+
+def test_a_company_cannot_book_into_another_companys_event_type(company, other_company, calcom):
+    result = _book(company, event_type_id=77)
+    assert result["error"] == "configuration_error"
+    assert not calcom.calls and not Appointment.objects.exists()
+
+
+def test_metadata_values_become_strings_within_cal_com_limits(company, calcom):
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
+    metadata = {"count": 3, "flag": True, "nothing": None, "nested": {"a": 1}, "x" * 60: "long key",
+                "long": "v" * 900, **{f"k{i}": i for i in range(60)}}
+    _book(company, metadata=metadata)
+    sent = json_body(calcom.calls[0])["metadata"]
+    assert len(sent) <= 50
+    assert all(isinstance(v, str) and len(v) <= 500 for v in sent.values())
+    assert all(len(k) <= 40 for k in sent)
+    assert sent["count"] == "3" and sent["flag"] == "true" and sent["nothing"] == ""
+    assert sent["nested"] == "{'a': 1}" and sent["x" * 40] == "long key"
+    assert {"idempotencyKey", "callId", "source", "company"} <= set(sent)
+
+
+def test_after_24_hours_the_same_request_books_again(company, calcom):
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
+    _book(company)
+    BookingRequest.objects.update(created_at=datetime.now(UTC) - timedelta(hours=25))
+    Appointment.objects.update(calcom_booking_uid="bk_old")
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
+    result = _book(company)
+    assert "idempotent_replay" not in result and result["success"] is True
+    assert BookingRequest.objects.count() == 2
+
+
+def test_a_duplicate_waits_for_the_first_result_while_it_is_processing(company, calcom):
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
+    first = _book(company)
+    BookingRequest.objects.update(status=BookingRequestStatus.PROCESSING)
+    with mock.patch("booking.requests.AWAIT_SECONDS", 0.2):
+        pending = create_booking(company_id=company.pk, event_type_id=EVENT_TYPE_ID,
+                                 start="2026-12-01T10:00:00", name="Jana Caller", phone="015112345678",
+                                 email="jana.caller@example.com", call_id="call_8d1e0f", source="live_call")
+    assert pending["error"] == "service_unavailable" and pending["in_progress"] is True
+    assert len(calcom.calls) == 1 and first["success"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_identical_requests_make_one_cal_com_post(company, calcom):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers and has no row-level concurrency")
+    arrived = threading.Event()
+
+    def slow_create(request):
+        arrived.set()
+        threading.Event().wait(0.5)  # the duplicate arrives while Cal.com is still answering
+        return _echo_booking()(request)
+
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=slow_create)
+    results = []
+
+    def book():
+        try:
+            results.append(_book(company))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len([c for c in calcom.calls if c.request.method == "POST"]) == 1
+    assert [r["success"] for r in results] == [True, True]
+    assert results[0]["booking"] == results[1]["booking"]
+    assert Appointment.objects.count() == 1
