@@ -33,9 +33,7 @@ api_duration_seconds = Histogram(
 appointments_created_total = Counter(
     "appointments_created_total", "Appointments created by source", ["source"]
 )
-calls_processed_total = Counter(
-    "calls_processed_total", "Post-call processing outcomes", ["outcome"]
-)
+calls_processed_total = Counter("calls_processed_total", "Post-call processing outcomes", ["outcome"])
 function_calls_total = Counter(
     "mcp_function_calls_total", "Retell custom function calls", ["function", "outcome"]
 )

@@ -22,6 +22,14 @@ class AppointmentAdmin(CompanyScopedAdmin):
     autocomplete_fields = ["company", "branch", "customer", "call"]
     date_hierarchy = "start"
     readonly_fields = [
-        "calcom_booking_id", "calcom_booking_uid", "rescheduled_from", "attempts",
-        "failure_reason", "metadata", "alternatives", "cancelled_at", "created_at", "updated_at",
+        "calcom_booking_id",
+        "calcom_booking_uid",
+        "rescheduled_from",
+        "attempts",
+        "failure_reason",
+        "metadata",
+        "alternatives",
+        "cancelled_at",
+        "created_at",
+        "updated_at",
     ]

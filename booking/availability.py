@@ -15,8 +15,15 @@ DEFAULT_DAYS = 7
 MAX_DAYS = 62  # Cal.com's booking windows are rarely longer; keeps one request cheap
 
 
-def check_availability(*, company_id, event_type_id: int, date_from=None, date_to=None,
-                       timezone: str | None = None, branch_id: int | None = None) -> dict:
+def check_availability(
+    *,
+    company_id,
+    event_type_id: int,
+    date_from=None,
+    date_to=None,
+    timezone: str | None = None,
+    branch_id: int | None = None,
+) -> dict:
     """Free slots of the event type between two local dates (inclusive)."""
     try:
         company = company_get(company_id)
@@ -26,8 +33,9 @@ def check_availability(*, company_id, event_type_id: int, date_from=None, date_t
         first = parse_date(date_from, field="date_from") if date_from else today_in(tz)
         last = parse_date(date_to, field="date_to") if date_to else first + timedelta(days=DEFAULT_DAYS)
         _check_range(first, last)
-        slots, cached_until = free_slots(company=company, event_type_id=event_type_id,
-                                         first=first, last=last, tz_name=tz_name)
+        slots, cached_until = free_slots(
+            company=company, event_type_id=event_type_id, first=first, last=last, tz_name=tz_name
+        )
     except ServiceError as exc:
         return exc.result
     except IntegrationError as exc:
@@ -55,8 +63,9 @@ def free_slots(*, company, event_type_id: int, first: date, last: date, tz_name:
     if hit is not None:
         return hit["slots"], hit["cached_until"]
     start, end = local_day_bounds_utc(first, last, zone(tz_name))
-    by_date = calcom_read(company, "get_slots", event_type_id=event_type_id, start=start, end=end,
-                          time_zone=tz_name)
+    by_date = calcom_read(
+        company, "get_slots", event_type_id=event_type_id, start=start, end=end, time_zone=tz_name
+    )
     slots = _flatten(by_date, zone(tz_name))
     until = cache.availability_set(company.pk, event_type_id, window, slots)
     return slots, until.isoformat()
@@ -68,18 +77,27 @@ def _flatten(by_date: dict, tz) -> list[dict]:
         for slot in day_slots:
             start = parse_datetime(slot["start"], tz).astimezone(tz)
             end = parse_datetime(slot["end"], tz).astimezone(tz) if slot.get("end") else None
-            slots.append({
-                "start": start.isoformat(),
-                "end": end.isoformat() if end else None,
-                "date": start.date().isoformat(),
-                "time": start.strftime("%H:%M"),
-            })
+            slots.append(
+                {
+                    "start": start.isoformat(),
+                    "end": end.isoformat() if end else None,
+                    "date": start.date().isoformat(),
+                    "time": start.strftime("%H:%M"),
+                }
+            )
     return sorted(slots, key=lambda s: s["start"])
 
 
-def find_alternative_slots(*, company_id, event_type_id: int, preferred_start, search_days: int = 7,
-                           max_alternatives: int = 5, timezone: str | None = None,
-                           branch_id: int | None = None) -> dict:
+def find_alternative_slots(
+    *,
+    company_id,
+    event_type_id: int,
+    preferred_start,
+    search_days: int = 7,
+    max_alternatives: int = 5,
+    timezone: str | None = None,
+    branch_id: int | None = None,
+) -> dict:
     """Free slots nearest a wish: the same day first (nearest time first), then the next days."""
     try:
         company = company_get(company_id)
@@ -89,8 +107,13 @@ def find_alternative_slots(*, company_id, event_type_id: int, preferred_start, s
         wish = parse_datetime(preferred_start, tz, field="preferred_start").astimezone(tz)
         _check_limits(search_days, max_alternatives)
         first, last = wish.date(), wish.date() + timedelta(days=search_days)
-        slots, _ = free_slots(company=company, event_type_id=event_type_id, first=max(first, today_in(tz)),
-                              last=last, tz_name=tz_name)
+        slots, _ = free_slots(
+            company=company,
+            event_type_id=event_type_id,
+            first=max(first, today_in(tz)),
+            last=last,
+            tz_name=tz_name,
+        )
     except ServiceError as exc:
         return exc.result
     except IntegrationError as exc:
@@ -126,9 +149,16 @@ def rank_alternatives(slots: list[dict], wish: datetime) -> list[dict]:
             continue
         days = (start.date() - wish.date()).days
         distance = abs(start.hour * 60 + start.minute - wish_minutes)
-        ranked.append(((days, distance, start), {
-            **slot, "day_of_week": start.strftime("%A"), "days_from_preferred": days,
-        }))
+        ranked.append(
+            (
+                (days, distance, start),
+                {
+                    **slot,
+                    "day_of_week": start.strftime("%A"),
+                    "days_from_preferred": days,
+                },
+            )
+        )
     return [entry for _, entry in sorted(ranked, key=lambda pair: pair[0])]
 
 

@@ -48,18 +48,40 @@ class BookingInput:
         return asdict(self)
 
 
-def booking_input_build(*, company, branch, event_type_id, start, end, name, email, phone, notes,
-                        timezone, metadata, call_id, source) -> BookingInput:
+def booking_input_build(
+    *,
+    company,
+    branch,
+    event_type_id,
+    start,
+    end,
+    name,
+    email,
+    phone,
+    notes,
+    timezone,
+    metadata,
+    call_id,
+    source,
+) -> BookingInput:
     tz = zone(timezone)
     start_utc = parse_datetime(start, tz)
     end_utc = parse_datetime(end, tz, field="end") if end else None
     if end_utc and end_utc <= start_utc:
         raise ServiceError(ErrorType.VALIDATION, "end must be after start.")
     return BookingInput(
-        company_id=company.pk, branch_id=branch.pk, event_type_id=int(event_type_id),
-        start=start_utc.isoformat(), end=end_utc.isoformat() if end_utc else None,
-        name=_name(name), email=_email(email), phone=_phone(phone), notes=(notes or "").strip()[:2000],
-        timezone=timezone, source=source, call_id=(call_id or "").strip(),
+        company_id=company.pk,
+        branch_id=branch.pk,
+        event_type_id=int(event_type_id),
+        start=start_utc.isoformat(),
+        end=end_utc.isoformat() if end_utc else None,
+        name=_name(name),
+        email=_email(email),
+        phone=_phone(phone),
+        notes=(notes or "").strip()[:2000],
+        timezone=timezone,
+        source=source,
+        call_id=(call_id or "").strip(),
         metadata=stringify_metadata(metadata or {}),
     )
 

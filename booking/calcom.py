@@ -35,12 +35,14 @@ def retry_sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def calcom_read(company: Company, method: str, /, **kwargs):
+def calcom_read(company: Company, method: str, /, *args, **kwargs):
     client, breaker = calcom_client(company), calcom_breaker(company)
-    return call_with_retry(lambda: breaker.call(getattr(client, method), **kwargs),
-                           sleep=lambda seconds: retry_sleep(seconds))
+    return call_with_retry(
+        lambda: breaker.call(getattr(client, method), *args, **kwargs),
+        sleep=lambda seconds: retry_sleep(seconds),
+    )
 
 
-def calcom_write(company: Company, method: str, /, **kwargs):
+def calcom_write(company: Company, method: str, /, *args, **kwargs):
     client, breaker = calcom_client(company), calcom_breaker(company)
-    return breaker.call(getattr(client, method), **kwargs)
+    return breaker.call(getattr(client, method), *args, **kwargs)

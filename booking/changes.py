@@ -29,8 +29,16 @@ def _active_appointment(company, booking_id, error: ErrorType) -> Appointment:
     return appointment
 
 
-def update_booking(*, company_id, booking_id, start=None, end=None, title: str | None = None,
-                   description: str | None = None, reschedule_reason: str | None = None) -> dict:
+def update_booking(
+    *,
+    company_id,
+    booking_id,
+    start=None,
+    end=None,
+    title: str | None = None,
+    description: str | None = None,
+    reschedule_reason: str | None = None,
+) -> dict:
     """Move a booking (Cal.com makes a new uid; we link old and new) and/or note title/description.
 
     Cal.com v2 cannot edit a booking's title or description, so those are kept on our record.
@@ -54,31 +62,55 @@ def _annotate(appointment: Appointment, *, title, description) -> dict:
     notes = {k: v for k, v in {"title": title, "description": description}.items() if v is not None}
     appointment.metadata = {**appointment.metadata, **notes}
     appointment.save(update_fields=["metadata", "updated_at"])
-    return ok(booking_id=appointment.pk, updated_fields=sorted(notes),
-              message="Noted on our record (Cal.com does not edit booking titles).")
+    return ok(
+        booking_id=appointment.pk,
+        updated_fields=sorted(notes),
+        message="Noted on our record (Cal.com does not edit booking titles).",
+    )
 
 
 def _reschedule(company, old: Appointment, new_start, reason, title, description) -> dict:
-    data = calcom_write(company, "reschedule_booking", old.calcom_booking_uid, start=new_start,
-                        reason=reason or DEFAULT_RESCHEDULE_REASON)
+    data = calcom_write(
+        company,
+        "reschedule_booking",
+        old.calcom_booking_uid,
+        start=new_start,
+        reason=reason or DEFAULT_RESCHEDULE_REASON,
+    )
     with transaction.atomic():
         old.status = AppointmentStatus.RESCHEDULED
         old.save(update_fields=["status", "updated_at"])
         new = Appointment.objects.create(
-            company=company, branch=old.branch, customer=old.customer, call=old.call,
-            event_type_id=old.event_type_id, start=new_start,
+            company=company,
+            branch=old.branch,
+            customer=old.customer,
+            call=old.call,
+            event_type_id=old.event_type_id,
+            start=new_start,
             end=parse_datetime(data["end"], zone("UTC")) if data.get("end") else None,
             status=AppointmentStatus.PENDING if data.get("status") == "pending" else AppointmentStatus.BOOKED,
-            source=old.source, calcom_booking_id=data.get("id"), calcom_booking_uid=data.get("uid") or "",
-            rescheduled_from=old, metadata=_carry_metadata(old, title, description),
+            source=old.source,
+            calcom_booking_id=data.get("id"),
+            calcom_booking_uid=data.get("uid") or "",
+            rescheduled_from=old,
+            metadata=_carry_metadata(old, title, description),
         )
     if old.event_type_id:
         cache.availability_invalidate(company.pk, old.event_type_id)
     metrics.booking_total.labels("rescheduled").inc()
-    return ok(booking={"id": data.get("id"), "uid": new.calcom_booking_uid, "start": new.start.isoformat(),
-                       "end": new.end.isoformat() if new.end else None, "status": new.status,
-                       "event_type_id": new.event_type_id},
-              appointment_id=new.pk, previous_appointment_id=old.pk, message="Booking moved.")
+    return ok(
+        booking={
+            "id": data.get("id"),
+            "uid": new.calcom_booking_uid,
+            "start": new.start.isoformat(),
+            "end": new.end.isoformat() if new.end else None,
+            "status": new.status,
+            "event_type_id": new.event_type_id,
+        },
+        appointment_id=new.pk,
+        previous_appointment_id=old.pk,
+        message="Booking moved.",
+    )
 
 
 def _carry_metadata(old: Appointment, title, description) -> dict:
@@ -91,8 +123,12 @@ def cancel_booking(*, company_id, booking_id, cancellation_reason: str | None = 
     try:
         company = company_get(company_id)
         appointment = _active_appointment(company, booking_id, ErrorType.CANCELLATION_FAILED)
-        calcom_write(company, "cancel_booking", appointment.calcom_booking_uid,
-                     reason=(cancellation_reason or "").strip() or DEFAULT_CANCELLATION_REASON)
+        calcom_write(
+            company,
+            "cancel_booking",
+            appointment.calcom_booking_uid,
+            reason=(cancellation_reason or "").strip() or DEFAULT_CANCELLATION_REASON,
+        )
     except ServiceError as exc:
         return exc.result
     except IntegrationError as exc:
@@ -102,8 +138,8 @@ def cancel_booking(*, company_id, booking_id, cancellation_reason: str | None = 
     if appointment.event_type_id:
         cache.availability_invalidate(company.pk, appointment.event_type_id)
     metrics.booking_total.labels("cancelled").inc()
-    return ok(booking_id=appointment.pk, cancelled_at=appointment.cancelled_at.isoformat(),
-              message="Booking cancelled.")
-
-
-
+    return ok(
+        booking_id=appointment.pk,
+        cancelled_at=appointment.cancelled_at.isoformat(),
+        message="Booking cancelled.",
+    )

@@ -33,19 +33,40 @@ from integrations.errors import IntegrationError, TransientError
 logger = logging.getLogger(__name__)
 
 
-def create_booking(*, company_id, event_type_id: int, start, name: str, email: str | None = None,
-                   end=None, phone: str | None = None, notes: str | None = None,
-                   timezone: str | None = None, metadata: dict | None = None,
-                   idempotency_key: str | None = None, call_id: str | None = None,
-                   source: str = "api", branch_id: int | None = None) -> dict:
+def create_booking(
+    *,
+    company_id,
+    event_type_id: int,
+    start,
+    name: str,
+    email: str | None = None,
+    end=None,
+    phone: str | None = None,
+    notes: str | None = None,
+    timezone: str | None = None,
+    metadata: dict | None = None,
+    idempotency_key: str | None = None,
+    call_id: str | None = None,
+    source: str = "api",
+    branch_id: int | None = None,
+) -> dict:
     """Book `start` in the event type, at most once per idempotency key (24 h)."""
     try:
         company = company_get(company_id)
         branch = branch_for_event_type(company=company, event_type_id=event_type_id, branch_id=branch_id)
         booking = booking_input_build(
-            company=company, branch=branch, event_type_id=event_type_id, start=start, end=end,
-            name=name, email=email, phone=phone, notes=notes,
-            timezone=timezone or branch.effective_timezone, metadata=metadata, call_id=call_id,
+            company=company,
+            branch=branch,
+            event_type_id=event_type_id,
+            start=start,
+            end=end,
+            name=name,
+            email=email,
+            phone=phone,
+            notes=notes,
+            timezone=timezone or branch.effective_timezone,
+            metadata=metadata,
+            call_id=call_id,
             source=source,
         )
         if not booking.email and not booking.phone:
@@ -127,7 +148,9 @@ def _create_kwargs(company, booking: BookingInput, key: str) -> dict:
 def _find_ours(company, booking: BookingInput, key: str) -> dict | None:
     """A Cal.com booking of this event type near `start` that carries our idempotency key."""
     bookings = calcom_read(
-        company, "list_bookings", event_type_id=booking.event_type_id,
+        company,
+        "list_bookings",
+        event_type_id=booking.event_type_id,
         after_start=booking.start_utc - timedelta(minutes=1),
         before_end=booking.start_utc + timedelta(days=1),
     )
@@ -143,9 +166,14 @@ def _finish_booked(request: BookingRequest, booking: BookingInput, data: dict) -
     appointment.end = _end_of(data) or appointment.end
     appointment.attempts, appointment.failure_reason = request.attempts, ""
     result = ok(
-        booking={"id": data.get("id"), "uid": data.get("uid"), "start": appointment.start.isoformat(),
-                 "end": appointment.end.isoformat() if appointment.end else None,
-                 "status": appointment.status, "event_type_id": booking.event_type_id},
+        booking={
+            "id": data.get("id"),
+            "uid": data.get("uid"),
+            "start": appointment.start.isoformat(),
+            "end": appointment.end.isoformat() if appointment.end else None,
+            "status": appointment.status,
+            "event_type_id": booking.event_type_id,
+        },
         appointment_id=appointment.pk,
         message="Booking requested; the host must confirm it." if pending else "Booking confirmed.",
         attempts=request.attempts,
@@ -178,24 +206,37 @@ def _finish_failed(request: BookingRequest, result: dict) -> dict:
 
 def _schedule_retry(request: BookingRequest, result: dict, exc: Exception) -> dict:
     if request.attempts >= settings.BOOKING_MAX_ATTEMPTS:
-        return _finish_failed(request, {**result, "message": f"Gave up after {request.attempts} attempts: "
-                                                            f"{result['message']}"})
+        return _finish_failed(
+            request, {**result, "message": f"Gave up after {request.attempts} attempts: {result['message']}"}
+        )
     delay = settings.BOOKING_RETRY_BASE_SECONDS * 2 ** (request.attempts - 1)
-    result = {**result, "queued": True, "booking_request_id": request.pk,
-              "message": f"{result['message']} The booking is recorded and will be retried."}
+    result = {
+        **result,
+        "queued": True,
+        "booking_request_id": request.pk,
+        "message": f"{result['message']} The booking is recorded and will be retried.",
+    }
     request.appointment.attempts = request.attempts
     request.appointment.failure_reason = str(exc)[:500]
     with transaction.atomic():
         request.appointment.save(update_fields=["attempts", "failure_reason", "updated_at"])
-        _close(request, BookingRequestStatus.RETRYING, result, last_error=str(exc)[:2000],
-               next_attempt_at=now() + timedelta(seconds=delay))
+        _close(
+            request,
+            BookingRequestStatus.RETRYING,
+            result,
+            last_error=str(exc)[:2000],
+            next_attempt_at=now() + timedelta(seconds=delay),
+        )
     metrics.booking_total.labels("retrying").inc()
     return result
 
 
 def _close(request: BookingRequest, status: str, result: dict, **fields) -> None:
     BookingRequest.objects.filter(pk=request.pk).update(
-        status=status, result=result, lease_until=None, updated_at=now(),
+        status=status,
+        result=result,
+        lease_until=None,
+        updated_at=now(),
         **{"last_error": "", "next_attempt_at": None, **fields},
     )
     request.refresh_from_db()

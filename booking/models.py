@@ -52,7 +52,10 @@ class Appointment(models.Model):
         Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
     )
     call = models.ForeignKey(
-        "telephony.Call", on_delete=models.SET_NULL, null=True, blank=True,
+        "telephony.Call",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="appointments",
     )
     event_type_id = models.PositiveIntegerField(null=True, blank=True)

@@ -35,19 +35,29 @@ def booking_request_claim(*, company, branch, booking: BookingInput, key: str) -
 
 
 def _insert(*, company, branch, booking: BookingInput, key: str) -> BookingRequest | None:
-    customer = customer_upsert(company=company, phone=booking.phone, name=booking.name,
-                               email=booking.email)
+    customer = customer_upsert(company=company, phone=booking.phone, name=booking.name, email=booking.email)
     try:
         with transaction.atomic():
             appointment = Appointment.objects.create(
-                company=company, branch=branch, customer=customer, event_type_id=booking.event_type_id,
-                start=booking.start_utc, end=booking.end_utc, source=booking.source,
-                status=AppointmentStatus.REQUESTED, metadata={"idempotency_key": key},
+                company=company,
+                branch=branch,
+                customer=customer,
+                event_type_id=booking.event_type_id,
+                start=booking.start_utc,
+                end=booking.end_utc,
+                source=booking.source,
+                status=AppointmentStatus.REQUESTED,
+                metadata={"idempotency_key": key},
                 call=_call_for(company, booking.call_id),
             )
             return BookingRequest.objects.create(
-                company=company, idempotency_key=key, source=booking.source, call_id=booking.call_id,
-                payload=booking.as_payload(), appointment=appointment, lease_until=now() + LEASE,
+                company=company,
+                idempotency_key=key,
+                source=booking.source,
+                call_id=booking.call_id,
+                payload=booking.as_payload(),
+                appointment=appointment,
+                lease_until=now() + LEASE,
             )
     except IntegrityError:
         return None
@@ -64,8 +74,11 @@ def _call_for(company, call_id: str):
 def _retire(existing: BookingRequest) -> bool:
     """Free an expired key for a new booking; only one concurrent caller wins."""
     retired_key = f"{existing.idempotency_key[:100]}:expired:{existing.pk}"
-    return bool(BookingRequest.objects.filter(pk=existing.pk, idempotency_key=existing.idempotency_key)
-                .update(idempotency_key=retired_key))
+    return bool(
+        BookingRequest.objects.filter(pk=existing.pk, idempotency_key=existing.idempotency_key).update(
+            idempotency_key=retired_key
+        )
+    )
 
 
 def booking_request_take_over(request: BookingRequest, *, from_statuses=None) -> bool:
@@ -81,18 +94,26 @@ def booking_request_take_over(request: BookingRequest, *, from_statuses=None) ->
     return bool(won)
 
 
-def booking_request_await(request: BookingRequest, *, timeout: float | None = None,
-                          poll: float = 0.1, execute=None) -> dict:
+def booking_request_await(
+    request: BookingRequest, *, timeout: float | None = None, poll: float = 0.1, execute=None
+) -> dict:
     """The first result for a duplicate request; waits while the first is still at work."""
     deadline = time.monotonic() + (AWAIT_SECONDS if timeout is None else timeout)
     while request.status == BookingRequestStatus.PROCESSING:
-        if request.lease_until and request.lease_until < now() and execute and \
-                booking_request_take_over(request):
+        if (
+            request.lease_until
+            and request.lease_until < now()
+            and execute
+            and booking_request_take_over(request)
+        ):
             return execute(request)
         if time.monotonic() > deadline:
-            return fail(ErrorType.SERVICE_UNAVAILABLE,
-                        "This booking is still being processed; please ask again in a moment.",
-                        in_progress=True, booking_request_id=request.pk)
+            return fail(
+                ErrorType.SERVICE_UNAVAILABLE,
+                "This booking is still being processed; please ask again in a moment.",
+                in_progress=True,
+                booking_request_id=request.pk,
+            )
         time.sleep(poll)
         request.refresh_from_db()
     return {**(request.result or {}), "idempotent_replay": True}
@@ -101,7 +122,8 @@ def booking_request_await(request: BookingRequest, *, timeout: float | None = No
 def booking_requests_due() -> list[int]:
     """Ids of requests a worker should try now: due retries and abandoned claims."""
     current = now()
-    due = Q(status=BookingRequestStatus.RETRYING, next_attempt_at__lte=current) | \
-        Q(status=BookingRequestStatus.PROCESSING, lease_until__lt=current)
+    due = Q(status=BookingRequestStatus.RETRYING, next_attempt_at__lte=current) | Q(
+        status=BookingRequestStatus.PROCESSING, lease_until__lt=current
+    )
     requests = BookingRequest.objects.filter(due).order_by("next_attempt_at")
     return list(requests.values_list("pk", flat=True)[:200])

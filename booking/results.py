@@ -48,8 +48,11 @@ class ServiceError(Exception):
 def failure_from(exc: IntegrationError, *, otherwise: ErrorType) -> dict:
     """Map a Cal.com/Retell error to our envelope; `otherwise` names what we were doing."""
     if isinstance(exc, CircuitOpen):
-        return fail(ErrorType.SERVICE_UNAVAILABLE, "The calendar service is temporarily unavailable.",
-                    circuit_breaker_open=True)
+        return fail(
+            ErrorType.SERVICE_UNAVAILABLE,
+            "The calendar service is temporarily unavailable.",
+            circuit_breaker_open=True,
+        )
     if isinstance(exc, TransientError | RateLimited):
         return fail(ErrorType.SERVICE_UNAVAILABLE, "The calendar service did not answer in time.")
     if isinstance(exc, SlotUnavailable | OutOfBounds):
@@ -57,6 +60,7 @@ def failure_from(exc: IntegrationError, *, otherwise: ErrorType) -> dict:
     if isinstance(exc, AuthError):
         return fail(ErrorType.CONFIGURATION, "The company's Cal.com API key was refused.")
     if isinstance(exc, NotFound):
-        return fail(ErrorType.CONFIGURATION if otherwise is ErrorType.BOOKING_FAILED else otherwise,
-                    exc.message)
+        return fail(
+            ErrorType.CONFIGURATION if otherwise is ErrorType.BOOKING_FAILED else otherwise, exc.message
+        )
     return fail(otherwise, exc.message)

@@ -40,10 +40,16 @@ def appointment_by_reference(*, company: Company, reference) -> Appointment | No
 
 
 def upcoming_appointments_for_phone(*, company: Company, phone: str, after) -> QuerySet[Appointment]:
-    return Appointment.objects.filter(
-        company=company, customer__phone=phone, start__gte=after,
-        status__in=[AppointmentStatus.BOOKED, AppointmentStatus.PENDING],
-    ).select_related("branch").order_by("start")
+    return (
+        Appointment.objects.filter(
+            company=company,
+            customer__phone=phone,
+            start__gte=after,
+            status__in=[AppointmentStatus.BOOKED, AppointmentStatus.PENDING],
+        )
+        .select_related("branch")
+        .order_by("start")
+    )
 
 
 def customer_by_phone(*, company: Company, phone: str) -> Customer | None:

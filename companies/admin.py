@@ -19,7 +19,8 @@ def _secret_input(label: str) -> forms.CharField:
 
 class CompanyAdminForm(forms.ModelForm):
     calcom_base_url = forms.URLField(
-        assume_scheme="https", initial=Company._meta.get_field("calcom_base_url").default,
+        assume_scheme="https",
+        initial=Company._meta.get_field("calcom_base_url").default,
         help_text="https://api.cal.com/v2 or, for EU accounts, https://api.cal.eu/v2",
     )
     new_calcom_api_key = _secret_input("Cal.com API key")
@@ -32,8 +33,7 @@ class CompanyAdminForm(forms.ModelForm):
 
 class BranchInline(CompanyScopedInline):
     model = Branch
-    fields = ["name", "timezone", "language", "calcom_event_type_id", "calcom_team_id",
-              "is_active"]
+    fields = ["name", "timezone", "language", "calcom_event_type_id", "calcom_team_id", "is_active"]
 
 
 class PhoneNumberInline(CompanyScopedInline):
@@ -55,10 +55,18 @@ class CompanyAdmin(CompanyScopedAdmin):
     def get_fieldsets(self, request, obj=None):
         return [
             (None, {"fields": ["name", "slug", "timezone", "language", "is_active"]}),
-            ("Cal.com and Retell", {"fields": [
-                "calcom_base_url", "credentials_status", "new_calcom_api_key",
-                "new_retell_api_key", "webhook_key",
-            ]}),
+            (
+                "Cal.com and Retell",
+                {
+                    "fields": [
+                        "calcom_base_url",
+                        "credentials_status",
+                        "new_calcom_api_key",
+                        "new_retell_api_key",
+                        "webhook_key",
+                    ]
+                },
+            ),
             ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
         ]
 
@@ -87,7 +95,8 @@ class CompanyAdmin(CompanyScopedAdmin):
 
         return format_html(
             "Cal.com: <b>{}</b> &middot; Retell: <b>{}</b>",
-            state(obj.calcom_api_key), state(obj.retell_api_key),
+            state(obj.calcom_api_key),
+            state(obj.retell_api_key),
         )
 
     @admin.action(description="Rotate webhook key (old URLs stop working)")

@@ -34,9 +34,7 @@ class _ScopedChoicesMixin:
         if field is not None and not request.user.is_superuser:
             company = staff_company(request)
             queryset = field.queryset
-            field.queryset = (
-                _limit_to_company(queryset, company) if company else queryset.none()
-            )
+            field.queryset = _limit_to_company(queryset, company) if company else queryset.none()
         return field
 
 

@@ -7,11 +7,13 @@ def encryption_keys_configured(app_configs, **kwargs):
     """Keys derived from SECRET_KEY die with it; production needs a real keyring."""
     if settings.ENCRYPTION_KEYS:
         return []
-    return [Warning(
-        "ENCRYPTION_KEYS is not set: API keys are encrypted with a key derived from SECRET_KEY.",
-        hint="Set ENCRYPTION_KEYS to one or more Fernet keys, newest first.",
-        id="askpro.W001",
-    )]
+    return [
+        Warning(
+            "ENCRYPTION_KEYS is not set: API keys are encrypted with a key derived from SECRET_KEY.",
+            hint="Set ENCRYPTION_KEYS to one or more Fernet keys, newest first.",
+            id="askpro.W001",
+        )
+    ]
 
 
 @register(deploy=True)

@@ -40,7 +40,8 @@ def demo_tenant_ensure(*, admin_password: str | None = None) -> DemoResult:
         company.save(update_fields=["calcom_api_key", "retell_api_key", "updated_at"])
     for name, address, number, event_type_id in DEMO_BRANCHES:
         branch, _ = Branch.objects.get_or_create(
-            company=company, name=name,
+            company=company,
+            name=name,
             defaults={"address": address, "calcom_event_type_id": event_type_id},
         )
         PhoneNumber.objects.get_or_create(

@@ -30,9 +30,7 @@ class Company(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
-    timezone = models.CharField(
-        max_length=64, default=DEFAULT_TIMEZONE, validators=[validate_timezone]
-    )
+    timezone = models.CharField(max_length=64, default=DEFAULT_TIMEZONE, validators=[validate_timezone])
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.GERMAN)
     calcom_base_url = models.URLField(
         default=settings.CALCOM_DEFAULT_BASE_URL, validators=[validate_calcom_base_url]
@@ -59,18 +57,24 @@ class Branch(models.Model):
     name = models.CharField(max_length=200)
     address = models.TextField(blank=True)
     timezone = models.CharField(
-        max_length=64, blank=True, validators=[validate_timezone],
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
         help_text="Blank: the company's time zone.",
     )
     language = models.CharField(
-        max_length=2, choices=Language.choices, blank=True,
+        max_length=2,
+        choices=Language.choices,
+        blank=True,
         help_text="Blank: the company's language.",
     )
     calcom_event_type_id = models.PositiveIntegerField(
         null=True, blank=True, verbose_name="Cal.com event type id"
     )
     calcom_team_id = models.PositiveIntegerField(
-        null=True, blank=True, verbose_name="Cal.com team id",
+        null=True,
+        blank=True,
+        verbose_name="Cal.com team id",
         help_text="Only for team event types; used to list them.",
     )
     is_active = models.BooleanField(default=True)
@@ -137,9 +141,7 @@ class PhoneNumber(models.Model):
 class StaffMembership(models.Model):
     """A staff user works for exactly one company and sees only its rows."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
-    )
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
 
     def __str__(self) -> str:

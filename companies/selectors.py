@@ -9,9 +9,7 @@ def company_for_user(user) -> Company | None:
     """The company a staff user works for; None for superusers and users without one."""
     if not getattr(user, "is_authenticated", False):
         return None
-    membership = (
-        StaffMembership.objects.select_related("company").filter(user_id=user.pk).first()
-    )
+    membership = StaffMembership.objects.select_related("company").filter(user_id=user.pk).first()
     return membership.company if membership else None
 
 

@@ -12,8 +12,11 @@ logger = logging.getLogger(__name__)
 STAFF_GROUP = "Company staff"
 # What a company's staff may do in admin; rows are scoped to their company regardless.
 STAFF_PERMISSIONS = {
-    "companies": {"company": ["view", "change"], "branch": ["view", "add", "change", "delete"],
-                  "phonenumber": ["view", "add", "change", "delete"]},
+    "companies": {
+        "company": ["view", "change"],
+        "branch": ["view", "add", "change", "delete"],
+        "phonenumber": ["view", "add", "change", "delete"],
+    },
     "booking": {"customer": ["view", "add", "change"], "appointment": ["view", "change"]},
     "telephony": {"call": ["view"]},
 }

@@ -7,8 +7,15 @@ from integrations.models import CircuitBreakerState
 class CircuitBreakerStateAdmin(admin.ModelAdmin):
     """Operators only: the breakers are shared by every tenant."""
 
-    list_display = ["service", "state", "failure_count", "success_count", "half_open_probes",
-                    "opened_at", "updated_at"]
+    list_display = [
+        "service",
+        "state",
+        "failure_count",
+        "success_count",
+        "half_open_probes",
+        "opened_at",
+        "updated_at",
+    ]
     readonly_fields = list_display
 
     def has_module_permission(self, request):

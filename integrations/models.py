@@ -14,9 +14,7 @@ class CircuitBreakerState(models.Model):
     """
 
     service = models.CharField(max_length=64, unique=True)
-    state = models.CharField(
-        max_length=10, choices=BreakerState.choices, default=BreakerState.CLOSED
-    )
+    state = models.CharField(max_length=10, choices=BreakerState.choices, default=BreakerState.CLOSED)
     failure_count = models.PositiveIntegerField(default=0)
     success_count = models.PositiveIntegerField(default=0)
     opened_at = models.DateTimeField(null=True, blank=True)

@@ -24,9 +24,7 @@ class Call(models.Model):
     """One Retell call, merged from its webhooks in whatever order they arrive."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="calls")
-    branch = models.ForeignKey(
-        Branch, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
-    )
+    branch = models.ForeignKey(Branch, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls")
     customer = models.ForeignKey(
         Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
     )
@@ -35,9 +33,7 @@ class Call(models.Model):
     from_number = models.CharField(max_length=20, blank=True)
     to_number = models.CharField(max_length=20, blank=True)
     direction = models.CharField(max_length=8, choices=CallDirection.choices, blank=True)
-    status = models.CharField(
-        max_length=16, choices=CallStatus.choices, default=CallStatus.REGISTERED
-    )
+    status = models.CharField(max_length=16, choices=CallStatus.choices, default=CallStatus.REGISTERED)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
@@ -49,7 +45,10 @@ class Call(models.Model):
     analysis = models.JSONField(default=dict, blank=True)
     dynamic_variables = models.JSONField(default=dict, blank=True)
     appointment = models.ForeignKey(
-        "booking.Appointment", on_delete=models.SET_NULL, null=True, blank=True,
+        "booking.Appointment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)

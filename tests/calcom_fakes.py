@@ -21,14 +21,29 @@ def _z(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def booking_output(*, start: datetime, end: datetime, uid: str = "bk_3fY7qLm2", booking_id: int = 9001,
-                   status: str = "accepted", event_type_id: int = 50, metadata: dict | None = None) -> dict:
+def booking_output(
+    *,
+    start: datetime,
+    end: datetime,
+    uid: str = "bk_3fY7qLm2",
+    booking_id: int = 9001,
+    status: str = "accepted",
+    event_type_id: int = 50,
+    metadata: dict | None = None,
+) -> dict:
     """A BookingOutput_2024_08_13 envelope (fixture booking.json with these fields replaced)."""
     payload = copy.deepcopy(fixture("booking"))
-    payload["data"].update({
-        "id": booking_id, "uid": uid, "status": status, "start": _z(start), "end": _z(end),
-        "eventTypeId": event_type_id, "metadata": metadata or {},
-    })
+    payload["data"].update(
+        {
+            "id": booking_id,
+            "uid": uid,
+            "status": status,
+            "start": _z(start),
+            "end": _z(end),
+            "eventTypeId": event_type_id,
+            "metadata": metadata or {},
+        }
+    )
     payload["data"]["eventType"]["id"] = event_type_id
     return payload
 
@@ -39,17 +54,25 @@ def bookings_list(*bookings: dict) -> dict:
     return {
         "status": "success",
         "data": list(bookings),
-        "pagination": {"totalItems": count, "remainingItems": 0, "returnedItems": count,
-                       "itemsPerPage": 100, "currentPage": 1, "totalPages": 1,
-                       "hasNextPage": False, "hasPreviousPage": False},
+        "pagination": {
+            "totalItems": count,
+            "remainingItems": 0,
+            "returnedItems": count,
+            "itemsPerPage": 100,
+            "currentPage": 1,
+            "totalPages": 1,
+            "hasNextPage": False,
+            "hasPreviousPage": False,
+        },
     }
 
 
 def slots_range(slots_by_date: dict[str, list[tuple[str, str]]]) -> dict:
     """/v2/slots?format=range: {"YYYY-MM-DD": [{"start": iso, "end": iso}]}."""
-    return {"status": "success", "data": {
-        day: [{"start": s, "end": e} for s, e in pairs] for day, pairs in slots_by_date.items()
-    }}
+    return {
+        "status": "success",
+        "data": {day: [{"start": s, "end": e} for s, e in pairs] for day, pairs in slots_by_date.items()},
+    }
 
 
 def json_body(call) -> dict:

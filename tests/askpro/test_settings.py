@@ -26,8 +26,13 @@ def _run(code: str, **env_vars) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in _CONTROLLED}
     env.update({"DJANGO_SETTINGS_MODULE": "askpro.settings", **env_vars})
     return subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=60, check=False,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -60,7 +65,11 @@ def test_database_and_redis_urls_switch_to_postgres_and_redis():
 def test_secret_key_is_required_when_debug_is_off():
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**env, "DEBUG": "false", "SECRET_KEY": "", "DJANGO_SETTINGS_MODULE": "askpro.settings"},
         check=False,
     )

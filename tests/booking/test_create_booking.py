@@ -23,18 +23,31 @@ END = START + timedelta(minutes=30)
 
 
 def _book(company, **overrides):
-    args = {"company_id": company.pk, "event_type_id": EVENT_TYPE_ID, "start": "2026-12-01T10:00:00",
-            "name": "Jana Caller", "email": "jana.caller@example.com", "phone": "0151 12345678",
-            "timezone": "Europe/Berlin", "call_id": "call_8d1e0f", "source": "live_call"}
+    args = {
+        "company_id": company.pk,
+        "event_type_id": EVENT_TYPE_ID,
+        "start": "2026-12-01T10:00:00",
+        "name": "Jana Caller",
+        "email": "jana.caller@example.com",
+        "phone": "0151 12345678",
+        "timezone": "Europe/Berlin",
+        "call_id": "call_8d1e0f",
+        "source": "live_call",
+    }
     return create_booking(**{**args, **overrides})
 
 
 def _echo_booking(status="accepted"):
     """A POST /v2/bookings callback answering 201 with the metadata it was sent (like Cal.com)."""
+
     def callback(request):
         sent = json.loads(request.body)
-        return 201, {}, json.dumps(booking_output(start=START, end=END, status=status,
-                                                  metadata=sent["metadata"]))
+        return (
+            201,
+            {},
+            json.dumps(booking_output(start=START, end=END, status=status, metadata=sent["metadata"])),
+        )
+
     return callback
 
 
@@ -45,16 +58,27 @@ def test_wall_clock_start_is_sent_in_utc_and_the_appointment_recorded(company, c
     body = json_body(calcom.calls[0])
     assert body["start"] == "2026-12-01T09:00:00Z"
     assert body["eventTypeId"] == EVENT_TYPE_ID
-    assert body["attendee"] == {"name": "Jana Caller", "timeZone": "Europe/Berlin", "language": "de",
-                                "email": "jana.caller@example.com", "phoneNumber": "+4915112345678"}
+    assert body["attendee"] == {
+        "name": "Jana Caller",
+        "timeZone": "Europe/Berlin",
+        "language": "de",
+        "email": "jana.caller@example.com",
+        "phoneNumber": "+4915112345678",
+    }
     assert body["metadata"]["callId"] == "call_8d1e0f" and body["metadata"]["source"] == "live_call"
     assert all(isinstance(v, str) for v in body["metadata"].values())
     appointment = Appointment.objects.get(pk=result["appointment_id"])
     assert appointment.status == AppointmentStatus.BOOKED
     assert (appointment.calcom_booking_uid, appointment.start, appointment.end) == ("bk_3fY7qLm2", START, END)
     assert appointment.customer.phone == "+4915112345678"
-    assert result["booking"] == {"id": 9001, "uid": "bk_3fY7qLm2", "start": START.isoformat(),
-                                 "end": END.isoformat(), "status": "booked", "event_type_id": EVENT_TYPE_ID}
+    assert result["booking"] == {
+        "id": 9001,
+        "uid": "bk_3fY7qLm2",
+        "start": START.isoformat(),
+        "end": END.isoformat(),
+        "status": "booked",
+        "event_type_id": EVENT_TYPE_ID,
+    }
 
 
 def test_event_type_requiring_confirmation_gives_a_pending_appointment(company, calcom):
@@ -192,8 +216,15 @@ def test_a_company_cannot_book_into_another_companys_event_type(company, other_c
 
 def test_metadata_values_become_strings_within_cal_com_limits(company, calcom):
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
-    metadata = {"count": 3, "flag": True, "nothing": None, "nested": {"a": 1}, "x" * 60: "long key",
-                "long": "v" * 900, **{f"k{i}": i for i in range(60)}}
+    metadata = {
+        "count": 3,
+        "flag": True,
+        "nothing": None,
+        "nested": {"a": 1},
+        "x" * 60: "long key",
+        "long": "v" * 900,
+        **{f"k{i}": i for i in range(60)},
+    }
     _book(company, metadata=metadata)
     sent = json_body(calcom.calls[0])["metadata"]
     assert len(sent) <= 50
@@ -220,9 +251,16 @@ def test_a_duplicate_waits_for_the_first_result_while_it_is_processing(company, 
     first = _book(company)
     BookingRequest.objects.update(status=BookingRequestStatus.PROCESSING)
     with mock.patch("booking.requests.AWAIT_SECONDS", 0.2):
-        pending = create_booking(company_id=company.pk, event_type_id=EVENT_TYPE_ID,
-                                 start="2026-12-01T10:00:00", name="Jana Caller", phone="015112345678",
-                                 email="jana.caller@example.com", call_id="call_8d1e0f", source="live_call")
+        pending = create_booking(
+            company_id=company.pk,
+            event_type_id=EVENT_TYPE_ID,
+            start="2026-12-01T10:00:00",
+            name="Jana Caller",
+            phone="015112345678",
+            email="jana.caller@example.com",
+            call_id="call_8d1e0f",
+            source="live_call",
+        )
     assert pending["error"] == "service_unavailable" and pending["in_progress"] is True
     assert len(calcom.calls) == 1 and first["success"]
 

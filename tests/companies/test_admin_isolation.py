@@ -66,15 +66,18 @@ def test_own_objects_open_normally(client, alice, company_a, company_b, model):
     assert client.get(_url(mine, "change")).status_code == 200
 
 
-def test_staff_cannot_assign_another_companys_branch_to_their_number(
-    client, alice, company_a, company_b
-):
+def test_staff_cannot_assign_another_companys_branch_to_their_number(client, alice, company_a, company_b):
     client.force_login(alice)
     foreign_branch = company_b.branches.get()
     response = client.post(
         reverse("admin:companies_phonenumber_add"),
-        {"number": "030 83793369", "branch": foreign_branch.pk, "nickname": "x", "is_active": "on",
-         "inbound_agent_ids": "[]"},
+        {
+            "number": "030 83793369",
+            "branch": foreign_branch.pk,
+            "nickname": "x",
+            "is_active": "on",
+            "inbound_agent_ids": "[]",
+        },
     )
     assert response.status_code == 200  # the form comes back with an error
     assert "branch" in response.context["adminform"].form.errors
@@ -152,9 +155,14 @@ def test_company_form_replaces_a_key_only_when_one_is_typed(client, charlie, com
     client.force_login(charlie)
     old_retell = company_a.retell_api_key.reveal()
     data = {
-        "name": company_a.name, "slug": company_a.slug, "timezone": "Europe/Berlin",
-        "language": "de", "calcom_base_url": "https://api.cal.com/v2", "is_active": "on",
-        "new_calcom_api_key": "cal_live_replaced", "new_retell_api_key": "",
+        "name": company_a.name,
+        "slug": company_a.slug,
+        "timezone": "Europe/Berlin",
+        "language": "de",
+        "calcom_base_url": "https://api.cal.com/v2",
+        "is_active": "on",
+        "new_calcom_api_key": "cal_live_replaced",
+        "new_retell_api_key": "",
         **_empty_inlines(),
     }
     response = client.post(_url(company_a, "change"), data)
@@ -167,6 +175,12 @@ def test_company_form_replaces_a_key_only_when_one_is_typed(client, charlie, com
 def _empty_inlines():
     data = {}
     for prefix in ("branches", "phone_numbers"):
-        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0",
-                     f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"})
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": "0",
+                f"{prefix}-INITIAL_FORMS": "0",
+                f"{prefix}-MIN_NUM_FORMS": "0",
+                f"{prefix}-MAX_NUM_FORMS": "1000",
+            }
+        )
     return data

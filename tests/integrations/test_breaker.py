@@ -91,9 +91,7 @@ class TestClosed:
         assert breaker.snapshot()["failure_count"] == 4
         assert breaker.state() == "closed"
 
-    @pytest.mark.parametrize(
-        "error", [BadRequest, SlotUnavailable, NotFound, AuthError, RateLimited]
-    )
+    @pytest.mark.parametrize("error", [BadRequest, SlotUnavailable, NotFound, AuthError, RateLimited])
     def test_client_errors_never_trip_it(self, breaker, error):
         def rejected():
             raise error("no", service="calcom", status=400)

@@ -17,9 +17,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Webhook URL key: {company.webhook_key}")
         if result.admin_password and not os.environ.get("DEMO_ADMIN_PASSWORD"):
-            self.stdout.write(self.style.WARNING(
-                f"Superuser 'admin' password: {result.admin_password}  (shown once)"
-            ))
+            self.stdout.write(
+                self.style.WARNING(f"Superuser 'admin' password: {result.admin_password}  (shown once)")
+            )
         elif result.admin_password:
             self.stdout.write("Superuser 'admin' password set from DEMO_ADMIN_PASSWORD.")
         else:

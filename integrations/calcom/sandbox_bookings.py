@@ -1,0 +1,304 @@
+"""The bookings of the local Cal.com sandbox: create, reschedule, cancel, find; in memory.
+
+Validation and error messages copy Cal.com API v2 `2024-08-13` as far as the contract knows
+them (shared/contracts/calcom-api.md §2.3-2.8), so a client that handles the sandbox handles
+the real thing. One difference on purpose: the availability check and the insert share a lock,
+so the sandbox never double-books (the real API has an open race, contract §3).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from integrations.calcom.sandbox_calendar import (
+    EventTypeConfig,
+    Host,
+    SandboxCalendar,
+    SandboxError,
+    bad_request,
+    format_utc,
+)
+from integrations.calcom.sandbox_input import CreateRequest, parse_create_request, parse_reschedule
+
+USER_UNAVAILABLE = "User either already has booking at this time or is not available"
+HOSTS_UNAVAILABLE = "One of the hosts either already has booking at this time or is not available"
+OUT_OF_BOUNDS = (
+    "The event type can't be booked at the \"start\" time provided. This could be because it's "
+    "too soon (violating the minimum booking notice) or too far in the future (outside the "
+    "event's period restrictions). Try fetching available slots first using the GET /v2/slots "
+    'endpoint and then make a booking with "start" time set to one of the returned slots.'
+)
+REASON_REQUIRED = "Cancellation reason is required when you are the host"
+ALREADY_CANCELLED = "This booking has already been cancelled."
+ALREADY_ENDED = "Cannot cancel a booking that has already ended"
+CANCELLED_NOT_RESCHEDULABLE = "cancelled_bookings_cannot_be_rescheduled"
+BLOCKING_STATUSES = ("accepted", "pending")
+UID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+@dataclass
+class Booking:
+    id: int
+    uid: str
+    event_type: EventTypeConfig
+    start: datetime
+    end: datetime
+    status: str
+    hosts: tuple[Host, ...]
+    attendee: dict
+    metadata: dict
+    responses: dict
+    guests: list[str]
+    location: str
+    created_at: datetime
+    updated_at: datetime
+    changes: dict = field(default_factory=dict)  # cancellationReason, rescheduledToUid, ...
+
+    @property
+    def blocks_time(self) -> bool:
+        return self.status in BLOCKING_STATUSES
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return self.start < end and start < self.end
+
+
+class BookingLedger:
+    """All bookings of one sandbox. Every method takes the lock and returns plain dicts."""
+
+    def __init__(self, calendar: SandboxCalendar, *, seed: int | str | None = None) -> None:
+        self.calendar = calendar
+        self._lock = threading.RLock()
+        self._bookings: list[Booking] = []
+        self._next_id = 1
+        # Not for security: uids only need to be unique, and repeatable under --seed.
+        self._rng = random.Random(None if seed is None else f"{seed}:uids")  # noqa: S311
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def get(self, uid: str) -> dict:
+        with self._lock:
+            return booking_output(self._find(uid))
+
+    def all(self) -> list[dict]:
+        with self._lock:
+            return [booking_output(booking) for booking in self._bookings]
+
+    def select(self, predicate, *, sort_key, reverse: bool = False) -> list[dict]:
+        with self._lock:
+            chosen = sorted(filter(predicate, self._bookings), key=sort_key, reverse=reverse)
+            return [booking_output(booking) for booking in chosen]
+
+    def free_starts(
+        self,
+        *,
+        event_type: EventTypeConfig,
+        start: datetime,
+        end: datetime,
+        length: int,
+        ignore_uid: str | None = None,
+    ) -> list[datetime]:
+        """Bookable starts in [start, end]: on the grid, in bounds, with the hosts free."""
+        with self._lock:
+            return [
+                slot
+                for slot in self.calendar.grid_starts(
+                    event_type=event_type, start=start, end=end, length=length
+                )
+                if self._free_hosts(event_type, slot, length, ignore_uid) is not None
+            ]
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def create(self, payload: object) -> dict:
+        request = parse_create_request(payload, self.calendar)
+        with self._lock:
+            hosts = self._hosts_for_start(request.event_type, request.start, request.length)
+            status = "pending" if request.event_type.requires_confirmation else "accepted"
+            booking = self._insert(request, hosts=hosts, status=status)
+            return booking_output(booking)
+
+    def reschedule(self, uid: str, payload: object) -> dict:
+        start, reason, rescheduled_by = parse_reschedule(payload)
+        with self._lock:
+            old = self._find(uid)
+            if old.status in ("cancelled", "rejected"):
+                raise bad_request(CANCELLED_NOT_RESCHEDULABLE)
+            length = int((old.end - old.start).total_seconds() // 60)
+            hosts = self._hosts_for_start(old.event_type, start, length, ignore_uid=old.uid)
+            new = self._insert(
+                _copy_request(old, start, length),
+                hosts=hosts,
+                status=_rescheduled_status(old, rescheduled_by),
+            )
+            new.changes.update(
+                _present(
+                    rescheduledFromUid=old.uid, reschedulingReason=reason, rescheduledByEmail=rescheduled_by
+                )
+            )
+            old.status, old.updated_at = "cancelled", self.calendar.now()
+            old.changes.update(
+                _present(
+                    rescheduledToUid=new.uid, reschedulingReason=reason, rescheduledByEmail=rescheduled_by
+                )
+            )
+            return booking_output(new)
+
+    def cancel(self, uid: str, payload: object, *, as_host: bool) -> dict:
+        """Cancel `uid`. A host (any authenticated caller) must give a reason (contract §2.6)."""
+        reason = payload.get("cancellationReason") if isinstance(payload, dict) else None
+        reason = reason.strip() if isinstance(reason, str) else ""
+        with self._lock:
+            booking = self._find(uid)
+            if as_host and not reason:
+                raise SandboxError(400, REASON_REQUIRED, bare=True)
+            if booking.status == "cancelled":
+                raise bad_request(ALREADY_CANCELLED)
+            if booking.end <= self.calendar.now():
+                raise bad_request(ALREADY_ENDED)
+            canceller = booking.hosts[0].email if as_host else booking.attendee["email"]
+            booking.status, booking.updated_at = "cancelled", self.calendar.now()
+            booking.changes.update(_present(cancellationReason=reason or None, cancelledByEmail=canceller))
+            return booking_output(booking)
+
+    # -- internals (call with the lock held) ---------------------------------------------------
+
+    def _find(self, uid: str) -> Booking:
+        for booking in self._bookings:
+            if booking.uid == uid:
+                return booking
+        raise SandboxError(404, f"Booking with uid={uid} was not found in the database")
+
+    def _hosts_for_start(
+        self, event_type: EventTypeConfig, start: datetime, length: int, ignore_uid: str | None = None
+    ) -> tuple[Host, ...]:
+        """The hosts who take a booking at `start`, or the 400 the real API gives."""
+        if not self.calendar.within_bounds(start):
+            raise bad_request(OUT_OF_BOUNDS)
+        hosts = None
+        if self.calendar.is_grid_start(event_type=event_type, start=start, length=length):
+            hosts = self._free_hosts(event_type, start, length, ignore_uid)
+        if hosts is None:
+            raise bad_request(HOSTS_UNAVAILABLE if event_type.team else USER_UNAVAILABLE)
+        return hosts
+
+    def _free_hosts(
+        self, event_type: EventTypeConfig, start: datetime, length: int, ignore_uid: str | None
+    ) -> tuple[Host, ...] | None:
+        """Collective (and personal) event types need every host free, round robin any one."""
+        end = start + timedelta(minutes=length)
+        busy = {
+            host.id
+            for booking in self._bookings
+            if booking.blocks_time and booking.uid != ignore_uid and booking.overlaps(start, end)
+            for host in booking.hosts
+        }
+        free = tuple(host for host in event_type.hosts if host.id not in busy)
+        if event_type.scheduling_type == "roundRobin":
+            return free[:1] or None
+        return free if len(free) == len(event_type.hosts) else None
+
+    def _insert(self, request: CreateRequest, *, hosts: tuple[Host, ...], status: str) -> Booking:
+        now = self.calendar.now()
+        booking = Booking(
+            id=self._next_id,
+            uid=self._new_uid(),
+            event_type=request.event_type,
+            start=request.start,
+            end=request.start + timedelta(minutes=request.length),
+            status=status,
+            hosts=hosts,
+            attendee=request.attendee,
+            metadata=request.metadata,
+            responses=request.responses,
+            guests=request.guests,
+            location=request.location,
+            created_at=now,
+            updated_at=now,
+        )
+        self._next_id += 1
+        self._bookings.append(booking)
+        return booking
+
+    def _new_uid(self) -> str:
+        return "".join(self._rng.choice(UID_ALPHABET) for _ in range(22))
+
+
+def _rescheduled_status(old: Booking, rescheduled_by: str | None) -> str:
+    """The host rescheduling auto-confirms; anyone else leaves it to the host (contract §2.5)."""
+    if not old.event_type.requires_confirmation:
+        return "accepted"
+    host_emails = {host.email.lower() for host in old.event_type.hosts}
+    return "accepted" if (rescheduled_by or "").lower() in host_emails else "pending"
+
+
+def _copy_request(old: Booking, start: datetime, length: int) -> CreateRequest:
+    return CreateRequest(
+        event_type=old.event_type,
+        start=start,
+        length=length,
+        attendee=dict(old.attendee),
+        metadata=dict(old.metadata),
+        responses=dict(old.responses),
+        guests=list(old.guests),
+        location=old.location,
+    )
+
+
+def _present(**values) -> dict:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+# -- BookingOutput_2024_08_13 ------------------------------------------------------------------
+
+
+def booking_output(booking: Booking) -> dict:
+    event_type = booking.event_type
+    host_label = event_type.team.name if event_type.team else booking.hosts[0].name
+    return {
+        "id": booking.id,
+        "uid": booking.uid,
+        "title": f"{event_type.title} between {host_label} and {booking.attendee['name']}",
+        "description": str(booking.responses.get("notes") or ""),
+        "hosts": [_host_output(host) for host in booking.hosts],
+        "status": booking.status,
+        "start": format_utc(booking.start),
+        "end": format_utc(booking.end),
+        "duration": int((booking.end - booking.start).total_seconds() // 60),
+        "eventTypeId": event_type.id,
+        "eventType": {"id": event_type.id, "slug": event_type.slug},
+        "location": booking.location,
+        "absentHost": False,
+        "createdAt": format_utc(booking.created_at),
+        "updatedAt": format_utc(booking.updated_at),
+        "metadata": dict(booking.metadata),
+        "attendees": [dict(booking.attendee)],
+        "guests": list(booking.guests),
+        "bookingFieldsResponses": _responses_output(booking),
+        **booking.changes,
+    }
+
+
+def _host_output(host: Host) -> dict:
+    return {
+        "id": host.id,
+        "name": host.name,
+        "email": host.email,
+        "displayEmail": host.email,
+        "username": host.username,
+        "timeZone": host.time_zone,
+    }
+
+
+def _responses_output(booking: Booking) -> dict:
+    responses = {
+        **booking.responses,
+        "name": booking.attendee["name"],
+        "email": booking.attendee["email"],
+        "guests": list(booking.guests),
+    }
+    if "phoneNumber" in booking.attendee:
+        responses["attendeePhoneNumber"] = booking.attendee["phoneNumber"]
+    return responses
