@@ -18,13 +18,19 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 
 install: $(VENV)/.installed
 
+# The web server, the task worker and the local Cal.com sandbox the demo tenant books in;
+# Ctrl-C stops all three.
 run: export DEBUG ?= true
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo ""
-	@echo "  AskPro is running: http://127.0.0.1:$(PORT)/admin/  (user: admin)"
+	@echo "  AskPro:  http://127.0.0.1:$(PORT)/admin/  (user: admin, password above)"
+	@echo "  Cal.com sandbox: http://127.0.0.1:$(SANDBOX_PORT)/v2   worker: django-q2 qcluster"
 	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) manage.py calcom_sandbox --port $(SANDBOX_PORT) & \
+	$(PY) manage.py qcluster & \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install

@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from booking.models import Appointment, Customer
+from booking.changes import cancel_booking
+from booking.create import booking_request_retry
+from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus, Customer
 from companies.admin_scoping import CompanyScopedAdmin
 
 
@@ -11,6 +13,15 @@ class CustomerAdmin(CompanyScopedAdmin):
     list_select_related = ["company"]
     search_fields = ["phone", "name", "email"]
     autocomplete_fields = ["company"]
+
+
+def _report(modeladmin, request, results: list[dict], verb: str) -> None:
+    succeeded = sum(1 for r in results if r.get("success"))
+    if succeeded:
+        modeladmin.message_user(request, f"{verb}: {succeeded} succeeded.", messages.SUCCESS)
+    for result in results:
+        if not result.get("success"):
+            modeladmin.message_user(request, f"{verb} failed: {result.get('message')}", messages.ERROR)
 
 
 @admin.register(Appointment)
@@ -33,3 +44,70 @@ class AppointmentAdmin(CompanyScopedAdmin):
         "created_at",
         "updated_at",
     ]
+    actions = ["retry_failed_booking", "cancel_in_calcom"]
+
+    @admin.action(description="Retry failed booking in Cal.com")
+    def retry_failed_booking(self, request, queryset):
+        retryable = queryset.filter(
+            status__in=[AppointmentStatus.FAILED, AppointmentStatus.REQUESTED],
+            booking_request__isnull=False,
+        ).select_related("booking_request")
+        results = [
+            booking_request_retry(request_id=a.booking_request.pk, include_failed=True) for a in retryable
+        ]
+        if not results:
+            self.message_user(request, "None of the selected appointments can be retried.", messages.WARNING)
+        _report(self, request, results, "Retry")
+
+    @admin.action(description="Cancel in Cal.com")
+    def cancel_in_calcom(self, request, queryset):
+        reason = f"Cancelled by staff ({request.user.get_username()})"
+        results = [
+            cancel_booking(company_id=a.company_id, booking_id=a.pk, cancellation_reason=reason)
+            for a in queryset
+        ]
+        _report(self, request, results, "Cancel")
+
+
+@admin.register(BookingRequest)
+class BookingRequestAdmin(CompanyScopedAdmin):
+    """Every booking wish as received: what happened to it and why, replayable."""
+
+    list_display = ["created_at", "company", "source", "status", "attempts", "call_id", "next_attempt_at"]
+    list_filter = ["company", "status", "source"]
+    list_select_related = ["company"]
+    search_fields = ["call_id", "idempotency_key"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "company",
+        "idempotency_key",
+        "status",
+        "source",
+        "call_id",
+        "payload",
+        "result",
+        "appointment",
+        "attempts",
+        "last_error",
+        "lease_until",
+        "next_attempt_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Retry now")
+    def retry(self, request, queryset):
+        pending = queryset.filter(status__in=[BookingRequestStatus.RETRYING, BookingRequestStatus.FAILED])
+        _report(
+            self,
+            request,
+            [booking_request_retry(request_id=r.pk, include_failed=True) for r in pending],
+            "Retry",
+        )

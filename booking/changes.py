@@ -104,7 +104,7 @@ def _reschedule(company, old: Appointment, new_start, reason, title, description
             "uid": new.calcom_booking_uid,
             "start": new.start.isoformat(),
             "end": new.end.isoformat() if new.end else None,
-            "status": new.status,
+            "status": str(new.status),
             "event_type_id": new.event_type_id,
         },
         appointment_id=new.pk,

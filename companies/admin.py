@@ -115,6 +115,16 @@ class BranchAdmin(CompanyScopedAdmin):
     list_select_related = ["company"]
     search_fields = ["name", "address", "company__name"]
     autocomplete_fields = ["company"]
+    actions = ["check_event_type"]
+
+    @admin.action(description="Check event type in Cal.com")
+    def check_event_type(self, request, queryset):
+        from booking.event_types import event_type_check
+
+        for branch in queryset.select_related("company"):
+            result = event_type_check(branch=branch)
+            level = messages.SUCCESS if result["success"] else messages.ERROR
+            self.message_user(request, f"{branch.name}: {result['message']}", level)
 
 
 @admin.register(PhoneNumber)

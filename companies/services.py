@@ -17,7 +17,11 @@ STAFF_PERMISSIONS = {
         "branch": ["view", "add", "change", "delete"],
         "phonenumber": ["view", "add", "change", "delete"],
     },
-    "booking": {"customer": ["view", "add", "change"], "appointment": ["view", "change"]},
+    "booking": {
+        "customer": ["view", "add", "change"],
+        "appointment": ["view", "change"],
+        "bookingrequest": ["view"],
+    },
     "telephony": {"call": ["view"]},
 }
 

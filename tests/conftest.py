@@ -1,7 +1,7 @@
 import pytest
-from django.core.cache import cache
 
 from companies.services import staff_member_add
+from integrations.cache import clear_cached_data
 from tests.factories import BranchFactory, CompanyFactory, PhoneNumberFactory, UserFactory
 
 
@@ -14,9 +14,9 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Each test starts with an empty cache (Redis in CI is shared between tests)."""
-    cache.clear()
+    clear_cached_data()
     yield
-    cache.clear()
+    clear_cached_data()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from booking.models import Appointment, Customer
+from booking.models import Appointment, BookingRequest, Customer
 from companies.models import Branch, Company, PhoneNumber
 from telephony.models import Call
 from tests.factories import AppointmentFactory, CallFactory, CustomerFactory, UserFactory
@@ -19,6 +19,15 @@ def _object_of(model, company):
         return CallFactory(company=company, branch=company.branches.first())
     if model is Appointment:
         return AppointmentFactory(company=company, branch=company.branches.first())
+    if model is BookingRequest:
+        appointment = AppointmentFactory(company=company, branch=company.branches.first())
+        return BookingRequest.objects.create(
+            company=company,
+            idempotency_key=f"key-{company.pk}",
+            source="api",
+            payload={},
+            appointment=appointment,
+        )
     return model.objects.filter(company=company).first()
 
 
@@ -27,7 +36,7 @@ def _url(obj, view):
     return reverse(f"admin:{meta.app_label}_{meta.model_name}_{view}", args=[obj.pk])
 
 
-TENANT_MODELS = [Company, Branch, PhoneNumber, Customer, Call, Appointment]
+TENANT_MODELS = [Company, Branch, PhoneNumber, Customer, Call, Appointment, BookingRequest]
 
 
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=lambda m: m.__name__)

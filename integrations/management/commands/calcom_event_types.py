@@ -1,0 +1,29 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from booking.event_types import event_types_for_company
+from booking.results import ServiceError
+from companies.models import Company
+from integrations.errors import IntegrationError
+
+
+class Command(BaseCommand):
+    help = "List a company's Cal.com event types (personal, and teams set on its branches)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--company", required=True, help="company slug")
+
+    def handle(self, *args, **options):
+        company = Company.objects.filter(slug=options["company"]).first()
+        if company is None:
+            raise CommandError(f"No company with slug {options['company']!r}.")
+        try:
+            event_types = event_types_for_company(company=company)
+        except ServiceError as exc:
+            raise CommandError(exc.result["message"]) from exc
+        except IntegrationError as exc:
+            raise CommandError(f"Cal.com: {exc.message}") from exc
+        self.stdout.write(f"{'id':>8}  {'length':>6}  {'team':>8}  title")
+        for et in event_types:
+            team = et["team_id"] or "-"
+            self.stdout.write(f"{et['id']:>8}  {et['length'] or '?':>6}  {team:>8}  {et['title']}")
+        self.stdout.write(f"{len(event_types)} event types.")
