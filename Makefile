@@ -1,4 +1,5 @@
 # AskPro: `make run` serves the demo, `make test` runs the suite. Both create .venv if needed.
+SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -28,9 +29,9 @@ run: install
 	@echo "  AskPro:  http://127.0.0.1:$(PORT)/admin/  (user: admin, password above)"
 	@echo "  Cal.com sandbox: http://127.0.0.1:$(SANDBOX_PORT)/v2   worker: django-q2 qcluster"
 	@echo ""
-	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py calcom_sandbox --port $(SANDBOX_PORT) & \
-	$(PY) manage.py qcluster & \
+	@$(PY) manage.py calcom_sandbox --port $(SANDBOX_PORT) & sandbox=$$!; \
+	$(PY) manage.py qcluster & worker=$$!; \
+	trap 'kill $$sandbox $$worker 2>/dev/null; wait' INT TERM EXIT; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install

@@ -4,7 +4,10 @@ Expected outcomes come from shared/contracts/retell-api.md: the header format an
 SDK's verify (§2.2: `re.fullmatch(r"v=(\\d+),d=([0-9a-f]{64})")`, reject when
 `abs(now - v) > 5 min`, `compare_digest`), its verified behaviour (§2.3: raw UTF-8 body passes,
 re-serialised JSON fails, uppercase hex fails) and pitfalls §8.1 and §8.3 (milliseconds, 64
-lowercase hex). Bodies are the webhook fixtures in tests/fixtures/retell (§1.2-§1.4).
+lowercase hex). Bodies are the webhook fixtures in tests/fixtures/retell: webhook_call_*.json
+follow the envelope §1.2, the call object §1.3 and the per-event split §1.4; function_call.json
+the custom-function body §4.1; inbound_call.json the inbound webhook §4.2. The last tests check
+that tests/retell_fakes.py builds them that way.
 """
 
 import hashlib
@@ -243,3 +246,49 @@ def test_the_reason_is_the_exception_text_and_nothing_secret(caplog):
 def test_sign_refuses_a_timestamp_that_is_not_whole_milliseconds(ts_ms):
     with pytest.raises(ValueError):
         sign(BODY, API_KEY, ts_ms)
+
+
+# -- the fakes other tests build requests with (tests/retell_fakes.py) ---------------------------
+
+
+def test_fake_signatures_have_the_sdk_header_shape():
+    header = retell_fakes.sign(BODY, API_KEY, NOW_MS)
+    assert header.startswith(f"v={NOW_MS},d=") and len(header.split(",d=")[1]) == 64
+    assert retell_fakes.signed_headers(BODY, ts_ms=NOW_MS)["HTTP_X_RETELL_SIGNATURE"] == header
+
+
+def test_fake_webhooks_carry_per_event_fields_as_the_contract_splits_them():
+    # §1.4: call_started has no transcript; call_analysis arrives only with call_analyzed.
+    started, ended, analyzed = (webhook_payload(e)["call"] for e in retell_fakes.WEBHOOK_EVENTS)
+    assert "transcript" not in started and "collected_dynamic_variables" not in started
+    assert "call_analysis" not in ended and "Grüß Gott" in ended["transcript"]
+    assert analyzed["call_analysis"]["custom_analysis_data"]["booking_confirmed"] == "true"
+    assert all(isinstance(v, str) for v in analyzed["collected_dynamic_variables"].values())
+
+
+def test_fake_webhook_overrides_replace_or_omit_call_fields():
+    payload = webhook_payload("call_ended", to_number="+493022222222", metadata=retell_fakes.OMIT)
+    assert payload["event"] == "call_ended"
+    assert payload["call"]["to_number"] == "+493022222222" and "metadata" not in payload["call"]
+    assert webhook_payload("transcript_updated")["event"] == "transcript_updated"
+
+
+def test_fake_function_call_and_inbound_payloads_follow_the_contract():
+    body = retell_fakes.function_call_payload("check_availability", {"datum": "2026-12-01"}, call_id="call_x")
+    assert set(body) == {"name", "args", "call"}  # §4.1
+    assert (body["name"], body["args"], body["call"]["call_id"]) == (
+        "check_availability",
+        {"datum": "2026-12-01"},
+        "call_x",
+    )
+    inbound = retell_fakes.inbound_payload("+4915112345678", "+493011111111")
+    assert inbound == {
+        "event": "call_inbound",
+        "call_inbound": {
+            "agent_id": retell_fakes.AGENT_ID,
+            "from_number": "+4915112345678",
+            "to_number": "+493011111111",
+        },
+    }
+    no_agent = retell_fakes.inbound_payload("+4915112345678", "+493011111111", agent_id=None)
+    assert set(no_agent["call_inbound"]) == {"from_number", "to_number"}  # §4.2
