@@ -1,3 +1,7 @@
-"""Public API routes; each app adds its own as it grows."""
+"""Public API routes."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("telephony.urls")),
+]

@@ -44,6 +44,12 @@ function_duration_seconds = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 
+
+def cache_counted(cache_name: str, value) -> None:
+    """Count a cache lookup as a hit (value is not None) or a miss."""
+    (cache_hits_total if value is not None else cache_misses_total).labels(cache_name).inc()
+
+
 BREAKER_STATE_VALUES = {"closed": 0, "half_open": 1, "open": 2}
 
 

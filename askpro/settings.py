@@ -119,6 +119,12 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 Q_CLUSTER["sync"] = env.bool("Q_SYNC", default=False)
+# "single": one worker pool serves every queue; "named": one qcluster per queue (askpro/queues.py).
+QUEUE_ROUTING = env.str("QUEUE_ROUTING", default="single")
+Q_CLUSTER["ALT_CLUSTERS"] = {
+    name: {"timeout": seconds, "retry": seconds + 60}
+    for name, seconds in {"webhooks": 60, "bookings": 120, "sync": 300, "notifications": 60}.items()
+}
 
 # --- Auth and i18n --------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -207,3 +213,11 @@ CIRCUIT_BREAKER = {
 # A booking that failed transiently is retried by the worker: 30 s, 60 s, 120 s, ... apart.
 BOOKING_MAX_ATTEMPTS = env.int("BOOKING_MAX_ATTEMPTS", default=6)
 BOOKING_RETRY_BASE_SECONDS = env.int("BOOKING_RETRY_BASE_SECONDS", default=30)
+
+# Retell webhooks: optional source allowlist (Retell documents 100.20.5.228), per-company flood
+# limit, and how often a transiently failing event is retried (30 s, 60 s, 120 s, ...).
+RETELL_ALLOWED_IPS = env.list("RETELL_ALLOWED_IPS", default=[])
+RETELL_WEBHOOK_RATE_LIMIT = env.int("RETELL_WEBHOOK_RATE_LIMIT", default=600)  # per company per minute
+RETELL_WEBHOOK_MAX_BYTES = env.int("RETELL_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)

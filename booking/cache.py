@@ -54,5 +54,5 @@ def event_types_set(company_id: int, event_types: list[dict]) -> None:
 
 
 def _counted(name: str, value):
-    (metrics.cache_hits_total if value is not None else metrics.cache_misses_total).labels(name).inc()
+    metrics.cache_counted(name, value)
     return value

@@ -195,6 +195,7 @@ def _end_of(data: dict):
 
 def _finish_failed(request: BookingRequest, result: dict) -> dict:
     appointment = request.appointment
+    result = {**result, "appointment_id": appointment.pk, "booking_request_id": request.pk}
     appointment.status = AppointmentStatus.FAILED
     appointment.failure_reason, appointment.attempts = result["message"], request.attempts
     with transaction.atomic():
@@ -214,6 +215,7 @@ def _schedule_retry(request: BookingRequest, result: dict, exc: Exception) -> di
         **result,
         "queued": True,
         "booking_request_id": request.pk,
+        "appointment_id": request.appointment_id,
         "message": f"{result['message']} The booking is recorded and will be retried.",
     }
     request.appointment.attempts = request.attempts

@@ -10,8 +10,8 @@ import time
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
+from askpro.leases import due_ids, take_over
 from booking.booking_input import BookingInput
 from booking.clock import now
 from booking.customers import customer_upsert
@@ -83,15 +83,16 @@ def _retire(existing: BookingRequest) -> bool:
 
 def booking_request_take_over(request: BookingRequest, *, from_statuses=None) -> bool:
     """Atomically move a retrying (or abandoned) request to PROCESSING under a fresh lease."""
-    current = now()
-    statuses = from_statuses or [BookingRequestStatus.RETRYING]
-    claimable = Q(status__in=statuses) | Q(status=BookingRequestStatus.PROCESSING, lease_until__lt=current)
-    won = BookingRequest.objects.filter(claimable, pk=request.pk).update(
-        status=BookingRequestStatus.PROCESSING, lease_until=current + LEASE, updated_at=current
+    won = take_over(
+        BookingRequest,
+        pk=request.pk,
+        statuses=from_statuses or [BookingRequestStatus.RETRYING],
+        processing=BookingRequestStatus.PROCESSING,
+        lease=LEASE,
     )
     if won:
         request.refresh_from_db()
-    return bool(won)
+    return won
 
 
 def booking_request_await(
@@ -116,14 +117,14 @@ def booking_request_await(
             )
         time.sleep(poll)
         request.refresh_from_db()
+    # A repeat of a request that is waiting to retry is a good moment to retry it.
+    if request.status == BookingRequestStatus.RETRYING and execute and booking_request_take_over(request):
+        return execute(request)
     return {**(request.result or {}), "idempotent_replay": True}
 
 
 def booking_requests_due() -> list[int]:
     """Ids of requests a worker should try now: due retries and abandoned claims."""
-    current = now()
-    due = Q(status=BookingRequestStatus.RETRYING, next_attempt_at__lte=current) | Q(
-        status=BookingRequestStatus.PROCESSING, lease_until__lt=current
+    return due_ids(
+        BookingRequest, retrying=BookingRequestStatus.RETRYING, processing=BookingRequestStatus.PROCESSING
     )
-    requests = BookingRequest.objects.filter(due).order_by("next_attempt_at")
-    return list(requests.values_list("pk", flat=True)[:200])

@@ -6,4 +6,25 @@ class CompaniesConfig(AppConfig):
     verbose_name = "Companies and branches"
 
     def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
         from companies import checks  # noqa: F401  (registers the deploy checks)
+        from companies.models import Branch, PhoneNumber
+
+        # Cache invalidation, not business flow: whoever changes a number, the lookup forgets it.
+        post_save.connect(_forget_number, sender=PhoneNumber, dispatch_uid="forget-number-save")
+        post_delete.connect(_forget_number, sender=PhoneNumber, dispatch_uid="forget-number-delete")
+        post_save.connect(_forget_branch_numbers, sender=Branch, dispatch_uid="forget-branch-numbers")
+
+
+def _forget_number(sender, instance, **kwargs):
+    from companies.phone_lookup import phone_number_forget
+
+    phone_number_forget(instance.number)
+
+
+def _forget_branch_numbers(sender, instance, **kwargs):
+    from companies.phone_lookup import phone_number_forget
+
+    for number in instance.phone_numbers.values_list("number", flat=True):
+        phone_number_forget(number)

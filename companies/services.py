@@ -22,7 +22,7 @@ STAFF_PERMISSIONS = {
         "appointment": ["view", "change"],
         "bookingrequest": ["view"],
     },
-    "telephony": {"call": ["view"]},
+    "telephony": {"call": ["view"], "webhookevent": ["view"]},
 }
 
 

@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from companies.admin_scoping import CompanyScopedAdmin
-from telephony.models import Call
+from telephony.models import Call, WebhookEvent
+from telephony.services import webhook_event_process
 
 
 @admin.register(Call)
@@ -32,3 +33,43 @@ class CallAdmin(CompanyScopedAdmin):
         "created_at",
         "updated_at",
     ]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(CompanyScopedAdmin):
+    """The inbox as Retell delivered it; the raw body is read-only, failures can be replayed."""
+
+    list_display = ["received_at", "event", "call_id", "status", "attempts", "company", "next_attempt_at"]
+    list_filter = ["company", "status", "event"]
+    list_select_related = ["company"]
+    search_fields = ["call_id"]
+    date_hierarchy = "received_at"
+    readonly_fields = [
+        "company",
+        "event",
+        "call_id",
+        "body",
+        "received_at",
+        "status",
+        "attempts",
+        "last_error",
+        "result",
+        "lease_until",
+        "next_attempt_at",
+        "processed_at",
+        "updated_at",
+    ]
+    actions = ["replay"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Replay (process again)")
+    def replay(self, request, queryset):
+        for event in queryset:
+            result = webhook_event_process(event_id=event.pk, include_failed=True)
+            level = messages.SUCCESS if result.get("success") else messages.ERROR
+            self.message_user(request, f"{event.event} {event.call_id}: {result.get('message')}", level)

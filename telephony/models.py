@@ -63,3 +63,46 @@ class Call(models.Model):
 
     def clean(self) -> None:
         validate_same_company(self, "branch", "customer", "appointment")
+
+
+class WebhookEventStatus(models.TextChoices):
+    RECEIVED = "received", "Received"  # stored, waiting for a worker
+    PROCESSING = "processing", "Processing"
+    PROCESSED = "processed", "Processed"
+    RETRYING = "retrying", "Waiting to retry"
+    FAILED = "failed", "Failed"
+
+
+class WebhookEvent(models.Model):
+    """The raw inbox: every accepted Retell delivery, stored before any work is done.
+
+    Retell has no event id and sends duplicates, so (company, call id, event) is the identity.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="webhook_events")
+    event = models.CharField(max_length=40)
+    call_id = models.CharField(max_length=100)
+    body = models.TextField(help_text="The raw body exactly as signed")
+    received_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=12, choices=WebhookEventStatus.choices, default=WebhookEventStatus.RECEIVED
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    result = models.JSONField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "call_id", "event"], name="webhookevent_unique_delivery"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.call_id} ({self.status})"

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from booking.models import Appointment, BookingRequest, Customer
 from companies.models import Branch, Company, PhoneNumber
-from telephony.models import Call
+from telephony.models import Call, WebhookEvent
 from tests.factories import AppointmentFactory, CallFactory, CustomerFactory, UserFactory
 
 
@@ -19,6 +19,10 @@ def _object_of(model, company):
         return CallFactory(company=company, branch=company.branches.first())
     if model is Appointment:
         return AppointmentFactory(company=company, branch=company.branches.first())
+    if model is WebhookEvent:
+        return WebhookEvent.objects.create(
+            company=company, event="call_ended", call_id=f"c{company.pk}", body="{}"
+        )
     if model is BookingRequest:
         appointment = AppointmentFactory(company=company, branch=company.branches.first())
         return BookingRequest.objects.create(
@@ -36,7 +40,7 @@ def _url(obj, view):
     return reverse(f"admin:{meta.app_label}_{meta.model_name}_{view}", args=[obj.pk])
 
 
-TENANT_MODELS = [Company, Branch, PhoneNumber, Customer, Call, Appointment, BookingRequest]
+TENANT_MODELS = [Company, Branch, PhoneNumber, Customer, Call, Appointment, BookingRequest, WebhookEvent]
 
 
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=lambda m: m.__name__)

@@ -1,0 +1,102 @@
+"""Read a booking wish from what the agent collected, as tolerantly as callers speak.
+
+Sources, later ones winning: `retell_llm_dynamic_variables`, `collected_dynamic_variables`,
+`call_analysis.custom_analysis_data`. Variable names are the old system's (German) ones, with
+English aliases. Values arrive as strings ("true", "01.12.2026", "11 Uhr").
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, time
+
+TRUTHY = {"true", "1", "yes", "ja", "y", "j"}
+ALIASES = {
+    "confirmed": ("booking_confirmed", "termin_bestaetigt", "confirmed"),
+    "date": ("datum", "date", "appointment_date"),
+    "time": ("uhrzeit", "time", "appointment_time"),
+    "name": ("name", "kunde_name", "customer_name", "caller_name"),
+    "email": ("email", "e_mail", "mail"),
+    "service": ("dienstleistung", "service"),
+    "notes": ("notizen", "notes", "anmerkungen"),
+}
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})$")
+_TIME = re.compile(r"^(\d{1,2})(?:\s*[:.h]\s*(\d{2}))?\s*(?:uhr)?(?:\s+(\d{2}))?$")
+
+
+class WishError(ValueError):
+    """The agent said 'confirmed' but what it collected cannot be booked as is."""
+
+
+@dataclass(frozen=True)
+class BookingWish:
+    day: date
+    at: time
+    name: str
+    email: str
+    service: str
+    notes: str
+
+
+def merged_variables(call: dict) -> dict[str, str]:
+    analysis = (call.get("call_analysis") or {}).get("custom_analysis_data") or {}
+    merged: dict[str, str] = {}
+    for source in (
+        call.get("retell_llm_dynamic_variables"),
+        call.get("collected_dynamic_variables"),
+        analysis,
+    ):
+        if isinstance(source, dict):
+            merged.update({str(k).lower(): v for k, v in source.items() if v not in (None, "")})
+    return merged
+
+
+def _pick(variables: dict, field: str):
+    return next((variables[k] for k in ALIASES[field] if k in variables), None)
+
+
+def is_confirmed(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in TRUTHY if value is not None else False
+
+
+def parse_date(text) -> date:
+    value = str(text or "").strip()
+    if match := _ISO_DATE.match(value):
+        year, month, day = (int(g) for g in match.groups())
+    elif match := _GERMAN_DATE.match(value):
+        day, month, year = (int(g) for g in match.groups())
+        year += 2000 if year < 100 else 0
+    else:
+        raise WishError(f"Cannot read the date {value!r} (YYYY-MM-DD or DD.MM.YYYY).")
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        raise WishError(f"{value!r} is not a calendar date.") from exc
+
+
+def parse_time(text) -> time:
+    value = str(text or "").strip().lower()
+    match = _TIME.match(value)
+    if not match:
+        raise WishError(f"Cannot read the time {value!r} (HH:MM, '11 Uhr' or '11.30').")
+    hour, minute = int(match.group(1)), int(match.group(2) or match.group(3) or 0)
+    if hour > 23 or minute > 59:
+        raise WishError(f"{value!r} is not a time of day.")
+    return time(hour, minute)
+
+
+def booking_wish_from_call(call: dict) -> BookingWish | None:
+    """The confirmed wish, None when the caller did not confirm one; WishError if unreadable."""
+    variables = merged_variables(call)
+    if not is_confirmed(_pick(variables, "confirmed")):
+        return None
+    return BookingWish(
+        day=parse_date(_pick(variables, "date")),
+        at=parse_time(_pick(variables, "time")),
+        name=str(_pick(variables, "name") or "").strip(),
+        email=str(_pick(variables, "email") or "").strip(),
+        service=str(_pick(variables, "service") or "").strip(),
+        notes=str(_pick(variables, "notes") or "").strip(),
+    )

@@ -1,0 +1,86 @@
+"""Calls merged from Retell events that arrive in any order, never moving backwards."""
+
+from datetime import UTC, datetime
+
+from django.db import IntegrityError, transaction
+
+from telephony.models import Call, CallStatus
+
+STATUS_RANK = {
+    CallStatus.REGISTERED: 0,
+    CallStatus.ONGOING: 1,
+    CallStatus.NOT_CONNECTED: 2,
+    CallStatus.ENDED: 2,
+    CallStatus.ERROR: 2,
+    CallStatus.ANALYZED: 3,
+}
+
+
+class ForeignCall(Exception):
+    """The call id is already recorded for another company: never merge across tenants."""
+
+
+def _status_for(event: str, data: dict) -> str:
+    if event == "call_analyzed":
+        return CallStatus.ANALYZED
+    if event == "call_ended":
+        reported = data.get("call_status")
+        return reported if reported in (CallStatus.ERROR, CallStatus.NOT_CONNECTED) else CallStatus.ENDED
+    return CallStatus.ONGOING
+
+
+def _from_ms(value) -> datetime | None:
+    return datetime.fromtimestamp(int(value) / 1000, tz=UTC) if isinstance(value, int | float) else None
+
+
+def call_upsert(*, company, branch, customer, event: str, data: dict) -> Call:
+    """Create or update the call from one event; safe to run for the same event twice."""
+    call_id = data["call_id"]
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Call.objects.get_or_create(retell_call_id=call_id, defaults={"company": company})
+        except IntegrityError:
+            pass  # created concurrently; the locked read below sees it
+        call = Call.objects.select_for_update().get(retell_call_id=call_id)
+        if call.company_id != company.pk:
+            raise ForeignCall(f"Call {call_id} belongs to another company.")
+        _merge(call, event, data)
+        call.branch = call.branch or branch
+        call.customer = call.customer or customer
+        call.save()
+    return call
+
+
+def _merge(call: Call, event: str, data: dict) -> None:
+    status = _status_for(event, data)
+    if STATUS_RANK[status] > STATUS_RANK.get(call.status, 0):
+        call.status = status
+    for field, key in (
+        ("agent_id", "agent_id"),
+        ("from_number", "from_number"),
+        ("to_number", "to_number"),
+        ("direction", "direction"),
+        ("disconnection_reason", "disconnection_reason"),
+        ("transcript", "transcript"),
+    ):
+        if data.get(key):
+            setattr(call, field, str(data[key]))
+    call.started_at = _from_ms(data.get("start_timestamp")) or call.started_at
+    call.ended_at = _from_ms(data.get("end_timestamp")) or call.ended_at
+    call.duration_ms = data.get("duration_ms") or call.duration_ms
+    variables = {
+        "retell_llm": data.get("retell_llm_dynamic_variables"),
+        "collected": data.get("collected_dynamic_variables"),
+    }
+    call.dynamic_variables = {**call.dynamic_variables, **{k: v for k, v in variables.items() if v}}
+    if event == "call_analyzed" and isinstance(data.get("call_analysis"), dict):
+        _merge_analysis(call, data["call_analysis"])
+
+
+def _merge_analysis(call: Call, analysis: dict) -> None:
+    call.analysis = analysis
+    call.summary = str(analysis.get("call_summary") or call.summary)
+    call.sentiment = str(analysis.get("user_sentiment") or call.sentiment)
+    if isinstance(analysis.get("call_successful"), bool):
+        call.successful = analysis["call_successful"]

@@ -1,0 +1,162 @@
+"""Processing of stored Retell events: idempotent, safe to run twice, never loses an event."""
+
+import json
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from askpro import metrics
+from askpro.leases import backoff_seconds, due_ids, take_over
+from booking.customers import customer_upsert
+from companies.models import Branch
+from companies.phone_lookup import phone_number_owner
+from companies.validators import normalize_e164
+from telephony.booking_wish import merged_variables
+from telephony.calls import ForeignCall, call_upsert
+from telephony.events import BOOKING_EVENTS, caller_number, dialed_number
+from telephony.models import WebhookEvent, WebhookEventStatus
+from telephony.post_call import BookingOutcome, CannotBook, RetryLater, post_call_booking
+
+logger = logging.getLogger(__name__)
+LEASE = timedelta(minutes=3)  # above the webhooks queue's 60 s task timeout
+RETRYABLE = [WebhookEventStatus.RECEIVED, WebhookEventStatus.RETRYING]
+
+
+def webhook_event_process(*, event_id: int, include_failed: bool = False) -> dict:
+    """Process one stored event (a replay of a processed one is a no-op returning its result)."""
+    statuses = RETRYABLE + (
+        [WebhookEventStatus.FAILED, WebhookEventStatus.PROCESSED] if include_failed else []
+    )
+    if not take_over(
+        WebhookEvent, pk=event_id, statuses=statuses, processing=WebhookEventStatus.PROCESSING, lease=LEASE
+    ):
+        return WebhookEvent.objects.get(pk=event_id).result or {}
+    WebhookEvent.objects.filter(pk=event_id).update(attempts=F("attempts") + 1)
+    event = WebhookEvent.objects.select_related("company").get(pk=event_id)
+    try:
+        result = _handle(event)
+    except RetryLater as exc:
+        return _retry_later(event, str(exc))
+    except (CannotBook, ForeignCall) as exc:
+        return _finish(
+            event,
+            WebhookEventStatus.FAILED,
+            _result(event, message=str(exc), success=False),
+            last_error=str(exc),
+        )
+    except Exception as exc:
+        logger.exception("webhook event %s crashed", event.pk)
+        return _retry_later(event, f"{type(exc).__name__}: {exc}")
+    return _finish(event, WebhookEventStatus.PROCESSED, result)
+
+
+def _handle(event: WebhookEvent) -> dict:
+    data = json.loads(event.body).get("call") or {}
+    company = event.company
+    branch = _branch_of(company, dialed_number(data))
+    customer = _customer_of(company, data)
+    call = call_upsert(company=company, branch=branch, customer=customer, event=event.event, data=data)
+    outcome = BookingOutcome()
+    if event.event in BOOKING_EVENTS:
+        try:
+            outcome = post_call_booking(company=company, branch=branch, call=call, data=data)
+        except CannotBook:
+            metrics.calls_processed_total.labels("failed").inc()
+            raise
+        metrics.calls_processed_total.labels(outcome.outcome).inc()
+    if outcome.appointment and call.appointment_id != outcome.appointment.pk:
+        call.appointment = outcome.appointment
+        call.save(update_fields=["appointment", "updated_at"])
+    return _result(event, customer=customer, outcome=outcome)
+
+
+def _branch_of(company, number: str) -> Branch | None:
+    owner = phone_number_owner(number)
+    if owner is None or owner.company_id != company.pk or owner.branch_id is None:
+        return None
+    return Branch.objects.filter(pk=owner.branch_id, company=company).first()
+
+
+def _customer_of(company, data: dict):
+    try:
+        phone = normalize_e164(caller_number(data))
+    except Exception:  # anonymous or web calls have no usable number
+        return None
+    variables = merged_variables(data)
+    name = str(variables.get("name") or variables.get("customer_name") or "").strip()
+    return customer_upsert(company=company, phone=phone, name=name[:200])
+
+
+def _result(event, *, success=True, message="", customer=None, outcome: BookingOutcome | None = None) -> dict:
+    """The old system's response shape, kept for staff and for anything reading it."""
+    appointment = outcome.appointment if outcome else None
+    return {
+        "success": success,
+        "message": message or ("Call recorded." if not appointment else "Call recorded with appointment."),
+        "call_id": event.call_id,
+        "customer_id": customer.pk if customer else None,
+        "appointment_created": bool(outcome and outcome.created),
+        "appointment_data": {
+            "id": appointment.pk,
+            "calcom_booking_id": appointment.calcom_booking_id,
+            "starts_at": appointment.start.isoformat(),
+        }
+        if appointment
+        else None,
+        "processed": success,
+    }
+
+
+def _finish(event: WebhookEvent, status: str, result: dict, *, last_error: str = "") -> dict:
+    now = timezone.now()
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status=status,
+        result=result,
+        last_error=last_error,
+        lease_until=None,
+        next_attempt_at=None,
+        processed_at=now,
+        updated_at=now,
+    )
+    metrics.webhook_total.labels(event.event, status).inc()
+    return result
+
+
+def _retry_later(event: WebhookEvent, reason: str) -> dict:
+    if event.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+        message = f"Gave up after {event.attempts} attempts: {reason}"
+        return _finish(
+            event,
+            WebhookEventStatus.FAILED,
+            _result(event, success=False, message=message),
+            last_error=message,
+        )
+    delay = backoff_seconds(event.attempts, base=settings.WEBHOOK_RETRY_BASE_SECONDS)
+    now = timezone.now()
+    result = _result(event, success=False, message=f"Will retry: {reason}")
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status=WebhookEventStatus.RETRYING,
+        result=result,
+        last_error=reason[:2000],
+        lease_until=None,
+        next_attempt_at=now + timedelta(seconds=delay),
+        updated_at=now,
+    )
+    metrics.webhook_total.labels(event.event, "retrying").inc()
+    return result
+
+
+def webhook_events_due() -> list[int]:
+    """Due retries, abandoned claims, and received events nobody picked up within a minute."""
+    from django.db.models import Q
+
+    stale = timezone.now() - timedelta(minutes=1)
+    return due_ids(
+        WebhookEvent,
+        retrying=WebhookEventStatus.RETRYING,
+        processing=WebhookEventStatus.PROCESSING,
+        extra=Q(status=WebhookEventStatus.RECEIVED, received_at__lt=stale),
+    )

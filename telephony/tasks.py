@@ -1,0 +1,24 @@
+"""django-q2 tasks for telephony: they take ids and call one service."""
+
+import logging
+
+from askpro.correlation import bound
+from askpro.queues import enqueue
+from telephony.services import webhook_event_process, webhook_events_due
+
+logger = logging.getLogger(__name__)
+
+
+def process_webhook_event(event_id: int) -> dict:
+    with bound(f"webhook-event-{event_id}"):
+        return webhook_event_process(event_id=event_id)
+
+
+def requeue_due_webhook_events() -> int:
+    """Every minute: hand due retries and stuck events back to the webhooks queue."""
+    due = webhook_events_due()
+    for event_id in due:
+        enqueue("telephony.tasks.process_webhook_event", event_id, queue="webhooks")
+    if due:
+        logger.info("re-queued %d webhook events", len(due))
+    return len(due)
