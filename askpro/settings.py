@@ -221,3 +221,6 @@ RETELL_WEBHOOK_RATE_LIMIT = env.int("RETELL_WEBHOOK_RATE_LIMIT", default=600)  #
 RETELL_WEBHOOK_MAX_BYTES = env.int("RETELL_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+
+# Where Retell reaches us: used to print the webhook, inbound and function URLs for agents.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
