@@ -66,7 +66,9 @@ def free_slots(*, company, event_type_id: int, first: date, last: date, tz_name:
     by_date = calcom_read(
         company, "get_slots", event_type_id=event_type_id, start=start, end=end, time_zone=tz_name
     )
-    slots = _flatten(by_date, zone(tz_name))
+    # Cal.com keys dates in the output zone; keep only the local days that were asked for.
+    wanted = (first.isoformat(), last.isoformat())
+    slots = [s for s in _flatten(by_date, zone(tz_name)) if wanted[0] <= s["date"] <= wanted[1]]
     until = cache.availability_set(company.pk, event_type_id, window, slots)
     return slots, until.isoformat()
 

@@ -1,0 +1,95 @@
+"""Retell custom functions during a live call: POST /api/retell/functions/<company webhook key>.
+
+Signed like webhooks. Answers are always 2xx JSON the agent can use: a `message` to read aloud,
+`success`, and `data`. Retell re-sends a function up to 2 times (contract §4.1): the same call,
+function and arguments get the same answer (cached 24 h) and the booking itself is idempotent.
+"""
+
+import hashlib
+import json
+import logging
+import time
+
+from django.core.cache import cache
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from askpro import metrics
+from companies.selectors import company_by_webhook_key
+from telephony.live import HANDLERS, Unanswerable, answer, normalized_args
+from telephony.live_context import live_context
+from telephony.retell_auth import Refused, check_signature, check_source
+from telephony.speech import say
+
+logger = logging.getLogger(__name__)
+ANSWER_TTL = 24 * 60 * 60
+
+
+@csrf_exempt
+@require_POST
+def retell_function(request, webhook_key: str):
+    started = time.perf_counter()
+    try:
+        check_source(request)
+        company = company_by_webhook_key(webhook_key)
+        if company is None:
+            raise Refused(404, "unknown function url")
+        check_signature(request, company)
+        payload = _parsed(request)
+    except Refused as refused:
+        metrics.function_calls_total.labels("-", f"refused_{refused.status}").inc()
+        return refused.response()
+    name = str(payload.get("name", ""))
+    result = _answer_once(company, name, payload.get("args") or {}, payload.get("call") or {})
+    outcome = "ok" if result["success"] else result["data"].get("error", "failed")
+    metrics.function_calls_total.labels(name if name in HANDLERS else "unknown", outcome).inc()
+    metrics.function_duration_seconds.labels(name if name in HANDLERS else "unknown").observe(
+        time.perf_counter() - started
+    )
+    return JsonResponse(result, json_dumps_params={"ensure_ascii": False})
+
+
+def _parsed(request) -> dict:
+    try:
+        payload = json.loads(request.body)
+    except (UnicodeDecodeError, ValueError):
+        raise Refused(400, "body is not JSON") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("call", {}), dict):
+        raise Refused(400, "body is not a function call")
+    return payload
+
+
+def _answer_once(company, name: str, args, call: dict) -> dict:
+    """The first answer to this (call, function, arguments), computed at most once per 24 h."""
+    key = _answer_key(company.pk, str(call.get("call_id", "")), name, args)
+    if key and (cached := cache.get(key)) is not None:
+        return cached
+    result = _dispatch(company, name, args, call)
+    if key and result["data"].get("error") not in {"service_unavailable"}:
+        cache.set(key, result, ANSWER_TTL)  # an outage answer is not final: a retry may do better
+    return result
+
+
+def _answer_key(company_id: int, call_id: str, name: str, args) -> str | None:
+    if not call_id:
+        return None
+    canonical = json.dumps(args, sort_keys=True, ensure_ascii=False, default=str)
+    digest = hashlib.sha256(f"{company_id}|{call_id}|{name}|{canonical}".encode()).hexdigest()
+    return f"function-answer:{digest}"
+
+
+def _dispatch(company, name: str, args, call: dict) -> dict:
+    ctx = live_context(company, call)
+    handler = HANDLERS.get(name)
+    if handler is None:
+        return answer(False, f"Unknown function {name!r}.", error="unknown_function")
+    if not isinstance(args, dict):
+        return answer(False, say("invalid", ctx.language, detail="args"), error="validation_error")
+    try:
+        return handler(ctx, normalized_args(args))
+    except Unanswerable as stop:
+        return stop.result
+    except Exception:
+        logger.exception("function %s failed for company %s", name, company.pk)
+        return answer(False, say("failed", ctx.language), error="exception")

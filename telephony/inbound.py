@@ -1,0 +1,87 @@
+"""Retell's inbound-call webhook: variables for the agent before the call is answered.
+
+POST /api/retell/inbound/<company webhook key>, signed (contract §4.2). The caller hears ringing
+until we answer, so this is a few indexed reads; an unknown or inactive number still gets a valid
+2xx answer, so no call is ever dropped because of us. All values are strings.
+"""
+
+import json
+import logging
+
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from booking import clock
+from booking.selectors import customer_by_phone, upcoming_appointments_for_phone
+from companies.selectors import company_by_webhook_key
+from companies.validators import normalize_e164
+from telephony.live_context import live_context
+from telephony.retell_auth import Refused, check_signature, check_source
+from telephony.speech import spoken_day, spoken_when
+
+logger = logging.getLogger(__name__)
+
+
+@csrf_exempt
+@require_POST
+def inbound_call(request, webhook_key: str):
+    try:
+        check_source(request)
+        company = company_by_webhook_key(webhook_key)
+        if company is None:
+            raise Refused(404, "unknown inbound url")
+        check_signature(request, company)
+    except Refused as refused:
+        return refused.response()
+    try:
+        inbound = json.loads(request.body).get("call_inbound") or {}
+    except (ValueError, AttributeError):
+        inbound = {}
+    variables = inbound_variables(company, inbound if isinstance(inbound, dict) else {})
+    return JsonResponse(
+        {"call_inbound": {"dynamic_variables": variables}}, json_dumps_params={"ensure_ascii": False}
+    )
+
+
+def inbound_variables(company, inbound: dict) -> dict[str, str]:
+    ctx = live_context(
+        company,
+        {
+            "direction": "inbound",
+            "from_number": inbound.get("from_number", ""),
+            "to_number": inbound.get("to_number", ""),
+        },
+    )
+    today = clock.now().astimezone(ctx.tz).date()
+    variables = {
+        "company_name": company.name,
+        "branch_name": ctx.branch.name if ctx.branch else "",
+        "branch_timezone": str(ctx.tz),
+        "language": ctx.language,
+        "today": today.isoformat(),
+        "today_spoken": spoken_day(today, ctx.language),
+        "weekday": spoken_day(today, ctx.language).split(",")[0],
+        "line_active": "true" if ctx.branch else "false",
+        **_caller_variables(ctx),
+    }
+    return {key: str(value) for key, value in variables.items()}
+
+
+def _caller_variables(ctx) -> dict[str, str]:
+    try:
+        phone = normalize_e164(ctx.caller_phone) if ctx.caller_phone else ""
+    except ValidationError:
+        phone = ""
+    customer = customer_by_phone(company=ctx.company, phone=phone) if phone else None
+    upcoming = (
+        upcoming_appointments_for_phone(company=ctx.company, phone=phone, after=clock.now()).first()
+        if phone
+        else None
+    )
+    return {
+        "caller_known": "true" if customer else "false",
+        "caller_name": customer.name if customer else "",
+        "next_appointment": spoken_when(ctx.local(upcoming.start), ctx.language) if upcoming else "",
+    }

@@ -1,0 +1,76 @@
+"""Who is calling whom during a live call: resolved once per function request."""
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from booking import clock
+from companies.models import Branch, Company
+from companies.phone_lookup import phone_number_owner
+from companies.validators import normalize_e164
+from telephony.booking_wish import parse_date, parse_time
+from telephony.events import caller_number, dialed_number
+
+RELATIVE_DAYS = {"heute": 0, "today": 0, "morgen": 1, "tomorrow": 1, "übermorgen": 2, "uebermorgen": 2}
+
+
+@dataclass(frozen=True)
+class LiveContext:
+    company: Company
+    branch: Branch | None  # None: the dialed number is unknown, inactive or has no branch
+    call_id: str
+    caller_phone: str  # E.164, or "" for anonymous callers
+    language: str
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.branch.effective_timezone if self.branch else self.company.timezone)
+
+    def today(self) -> date:
+        return clock.now().astimezone(self.tz).date()
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def day(self, text) -> date:
+        """'2026-12-01', '01.12.2026', 'heute', 'morgen' -> a date in the branch's calendar."""
+        word = str(text or "").strip().lower()
+        if word in RELATIVE_DAYS:
+            return self.today() + timedelta(days=RELATIVE_DAYS[word])
+        return parse_date(word)
+
+    def wall_clock(self, day_text, time_text) -> datetime:
+        """A naive local date-time; the booking service reads it in the branch's time zone."""
+        return datetime.combine(self.day(day_text), parse_time(time_text))
+
+
+def live_context(company: Company, call: dict) -> LiveContext:
+    owner = phone_number_owner(dialed_number(call))
+    branch = None
+    if owner and owner.company_id == company.pk and owner.is_active and owner.branch_id:
+        branch = Branch.objects.filter(pk=owner.branch_id, company=company, is_active=True).first()
+    try:
+        caller = normalize_e164(caller_number(call))
+    except ValidationError:
+        caller = ""
+    language = branch.effective_language if branch else company.language
+    return LiveContext(
+        company=company,
+        branch=branch,
+        call_id=str(call.get("call_id", "")),
+        caller_phone=caller,
+        language=language,
+    )
+
+
+def appointment_ref(appointment) -> str:
+    """A short opaque reference the agent can repeat; never a Cal.com uid or our row id."""
+    message = f"{appointment.company_id}:{appointment.pk}".encode()
+    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
+    return base64.b32encode(digest)[:6].decode()

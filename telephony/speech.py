@@ -1,0 +1,135 @@
+"""What the agent reads aloud, in the branch's language (German or English).
+
+Times are local wall-clock, the way people say them: "Dienstag, 2. Juli, 11:00 Uhr" /
+"Tuesday, 2 July, 11:00".
+"""
+
+from datetime import date, datetime
+
+WEEKDAYS = {
+    "de": ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+}
+MONTHS = {
+    "de": [
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+}
+
+MESSAGES = {
+    "booked": {"de": "Ihr Termin am {when} ist gebucht.", "en": "Your appointment on {when} is booked."},
+    "requested": {
+        "de": "Ihr Termin am {when} ist angefragt; die Praxis bestätigt ihn noch.",
+        "en": "Your appointment on {when} is requested; the practice still has to confirm it.",
+    },
+    "taken_with_alternatives": {
+        "de": "{time} ist leider schon vergeben. Frei wären: {options}.",
+        "en": "Sorry, {time} is already taken. Free are: {options}.",
+    },
+    "taken_no_alternatives": {
+        "de": "{time} ist leider schon vergeben, und in den nächsten Tagen ist nichts frei.",
+        "en": "Sorry, {time} is already taken, and nothing is free in the next days.",
+    },
+    "queued": {
+        "de": "Ich erreiche den Kalender gerade nicht. Ihr Wunschtermin am {when} ist notiert; "
+        "Sie bekommen nach dem Gespräch eine Bestätigung per SMS.",
+        "en": "I cannot reach the calendar right now. Your requested time on {when} is noted; "
+        "you will get a confirmation by text after the call.",
+    },
+    "calendar_down": {
+        "de": "Ich erreiche den Kalender gerade nicht. Bitte versuchen Sie es gleich noch einmal.",
+        "en": "I cannot reach the calendar right now. Please try again in a moment.",
+    },
+    "free_on_day": {"de": "Am {day} sind frei: {times}.", "en": "On {day}, free times are: {times}."},
+    "nothing_on_day": {
+        "de": "Am {day} ist leider nichts frei.",
+        "en": "Sorry, nothing is free on {day}.",
+    },
+    "next_free": {"de": "Die nächsten freien Termine: {options}.", "en": "The next free times: {options}."},
+    "wish_free": {"de": "{when} ist frei.", "en": "{when} is free."},
+    "no_appointments": {
+        "de": "Unter Ihrer Nummer finde ich keine anstehenden Termine.",
+        "en": "I find no upcoming appointments for your number.",
+    },
+    "one_appointment": {
+        "de": "Sie haben einen Termin am {when}.",
+        "en": "You have an appointment on {when}.",
+    },
+    "several_appointments": {
+        "de": "Sie haben {count} Termine: {options}. Welchen meinen Sie?",
+        "en": "You have {count} appointments: {options}. Which one do you mean?",
+    },
+    "moved": {"de": "Ihr Termin ist verschoben auf {when}.", "en": "Your appointment is moved to {when}."},
+    "cancelled": {
+        "de": "Ihr Termin am {when} ist storniert.",
+        "en": "Your appointment on {when} is cancelled.",
+    },
+    "unknown_ref": {
+        "de": "Diesen Termin finde ich unter Ihrer Nummer nicht.",
+        "en": "I cannot find that appointment for your number.",
+    },
+    "invalid": {"de": "Das habe ich nicht verstanden: {detail}", "en": "I did not understand that: {detail}"},
+    "not_configured": {
+        "de": "Für diese Rufnummer kann ich leider keine Termine vergeben.",
+        "en": "I am sorry, I cannot book appointments for this line.",
+    },
+    "failed": {
+        "de": "Das hat leider nicht geklappt. Die Praxis meldet sich bei Ihnen.",
+        "en": "That did not work, sorry. The practice will get back to you.",
+    },
+}
+
+
+def say(key: str, language: str, **values) -> str:
+    templates = MESSAGES[key]
+    return templates.get(language, templates["de"]).format(**values)
+
+
+def spoken_day(day: date, language: str) -> str:
+    weekday, month = WEEKDAYS[_lang(language)][day.weekday()], MONTHS[_lang(language)][day.month - 1]
+    return f"{weekday}, {day.day}. {month}" if _lang(language) == "de" else f"{weekday}, {day.day} {month}"
+
+
+def spoken_time(moment: datetime, language: str) -> str:
+    return f"{moment:%H:%M} Uhr" if _lang(language) == "de" else f"{moment:%H:%M}"
+
+
+def spoken_when(moment: datetime, language: str) -> str:
+    """'Dienstag, 2. Juli, 11:00 Uhr' / 'Tuesday, 2 July, 11:00' (moment already local)."""
+    return f"{spoken_day(moment.date(), language)}, {spoken_time(moment, language)}"
+
+
+def spoken_list(items: list[str], language: str) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    joiner = " oder " if _lang(language) == "de" else " or "
+    return ", ".join(items[:-1]) + joiner + items[-1]
+
+
+def _lang(language: str) -> str:
+    return language if language in WEEKDAYS else "de"

@@ -1,0 +1,304 @@
+"""Live-call functions over the real endpoint: spoken answers, idempotent retries, tenant scoping."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus, Customer
+from integrations.breaker import breaker_for
+from integrations.errors import TransientError
+from telephony.live_context import appointment_ref
+from tests.calcom_fakes import BASE, booking_output, bookings_list, fixture, slots_range
+from tests.factories import AppointmentFactory
+from tests.retell_fakes import API_KEY, CALL_ID, CALLER_NUMBER, as_body, function_call_payload, signed_headers
+from tests.telephony.conftest import EVENT_TYPE_ID, process_received
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # Monday morning in Berlin
+
+
+@pytest.fixture(autouse=True)
+def _frozen_now(monkeypatch):
+    monkeypatch.setattr("booking.clock.now", lambda: NOW)
+    monkeypatch.setattr("booking.availability.now", lambda: NOW)
+
+
+@pytest.fixture
+def function(client, clinic):
+    def call(name, args=None, *, key=API_KEY, company=None, **call_fields):
+        payload = function_call_payload(name, args or {}, **call_fields)
+        body = as_body(payload)
+        target = company or clinic
+        response = client.post(
+            f"/api/retell/functions/{target.webhook_key}", body, **signed_headers(body, key)
+        )
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    return call
+
+
+def _slots(*pairs):
+    return slots_range(
+        {"2026-12-01": [(f"2026-12-01T{s}:00.000+01:00", f"2026-12-01T{e}:00.000+01:00") for s, e in pairs]}
+    )
+
+
+def _echo_created(start, status="accepted"):
+    def callback(request):
+        sent = json.loads(request.body)
+        return (
+            201,
+            {},
+            json.dumps(
+                booking_output(
+                    start=start, end=start + timedelta(minutes=30), status=status, metadata=sent["metadata"]
+                )
+            ),
+        )
+
+    return callback
+
+
+def test_availability_is_read_aloud_in_german(function, calcom):
+    calcom.add(
+        "GET", f"{BASE}/slots", json=_slots(("09:00", "09:30"), ("13:00", "13:30"), ("14:30", "15:00"))
+    )
+    result = function("check_availability", {"date": "01.12.2026"})
+    assert result["success"] is True
+    assert result["message"] == "Am Dienstag, 1. Dezember sind frei: 09:00 Uhr, 13:00 Uhr oder 14:30 Uhr."
+    assert result["data"]["slots"][0] == {"date": "2026-12-01", "time": "09:00"}
+
+
+def test_availability_for_part_of_the_day_and_in_english(function, calcom, clinic):
+    clinic.language = "en"
+    clinic.save()
+    calcom.add(
+        "GET", f"{BASE}/slots", json=_slots(("09:00", "09:30"), ("13:00", "13:30"), ("14:30", "15:00"))
+    )
+    result = function("check_availability", {"date": "2026-12-01", "part_of_day": "afternoon"})
+    assert result["message"] == "On Tuesday, 1 December, free times are: 13:00 or 14:30."
+
+
+def test_a_full_day_offers_the_next_free_days(function, calcom):
+    calcom.add("GET", f"{BASE}/slots", json=slots_range({}))
+    calcom.add(
+        "GET",
+        f"{BASE}/slots",
+        json=slots_range(
+            {
+                "2026-12-02": [("2026-12-02T10:00:00.000+01:00", "2026-12-02T10:30:00.000+01:00")],
+            }
+        ),
+    )
+    result = function("check_availability", {"datum": "2026-12-01"})
+    assert result["message"] == (
+        "Am Dienstag, 1. Dezember ist leider nichts frei. "
+        "Die nächsten freien Termine: Mittwoch, 2. Dezember, 10:00 Uhr."
+    )
+
+
+def test_alternatives_to_a_taken_wish(function, calcom):
+    calcom.add(
+        "GET",
+        f"{BASE}/slots",
+        json=slots_range(
+            {
+                "2026-12-01": [
+                    ("2026-12-01T11:30:00.000+01:00", "2026-12-01T12:00:00.000+01:00"),
+                    ("2026-12-01T14:00:00.000+01:00", "2026-12-01T14:30:00.000+01:00"),
+                ],
+                "2026-12-02": [("2026-12-02T09:00:00.000+01:00", "2026-12-02T09:30:00.000+01:00")],
+            }
+        ),
+    )
+    result = function("find_alternatives", {"date": "2026-12-01", "time": "11 Uhr"})
+    assert result["message"] == (
+        "11:00 Uhr ist leider schon vergeben. Frei wären: 11:30 Uhr, 14:00 Uhr "
+        "oder Mittwoch, 2. Dezember, 09:00 Uhr."
+    )
+    assert result["data"]["alternatives"][0] == {"date": "2026-12-01", "time": "11:30"}
+
+
+def test_booking_live_confirms_while_the_caller_is_on_the_line(function, calcom):
+    start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_created(start))
+    args = {"datum": "01.12.2026", "uhrzeit": "11:00", "name": "Jana Caller", "dienstleistung": "Beratung"}
+    result = function("book_appointment", args)
+    assert result["message"] == "Ihr Termin am Dienstag, 1. Dezember, 11:00 Uhr ist gebucht."
+    sent = json.loads(calcom.calls[0].request.body)
+    assert sent["start"] == "2026-12-01T10:00:00Z" and sent["metadata"]["callId"] == CALL_ID
+    assert sent["attendee"]["phoneNumber"] == CALLER_NUMBER and "email" not in sent["attendee"]
+    appointment = Appointment.objects.get()
+    assert appointment.source == "live_call" and appointment.status == AppointmentStatus.BOOKED
+    data = result["data"]
+    assert data["appointment_ref"] == appointment_ref(appointment) and len(data["appointment_ref"]) == 6
+    assert "bk_" not in json.dumps(result) and str(appointment.pk) != data["appointment_ref"]
+
+
+def test_a_resent_function_call_gets_the_same_answer_and_books_once(function, calcom):
+    start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_created(start))
+    args = {"date": "2026-12-01", "time": "11:00", "name": "Jana Caller"}
+    answers = [function("book_appointment", args) for _ in range(3)]
+    assert answers[0] == answers[1] == answers[2]
+    assert len(calcom.calls) == 1 and Appointment.objects.count() == 1
+
+
+def test_a_taken_slot_answers_with_alternatives(function, calcom):
+    calcom.add("POST", f"{BASE}/bookings", status=400, json=fixture("error_slot_taken"))
+    calcom.add("GET", f"{BASE}/slots", json=_slots(("11:30", "12:00"), ("15:00", "15:30")))
+    result = function("book_appointment", {"date": "2026-12-01", "time": "11:00", "name": "Jana"})
+    assert result["success"] is False and result["data"]["error"] == "slot_unavailable"
+    assert result["message"] == "11:00 Uhr ist leider schon vergeben. Frei wären: 11:30 Uhr oder 15:00 Uhr."
+
+
+def test_booking_on_the_monday_after_spring_forward_uses_summer_time(function, calcom, monkeypatch):
+    monkeypatch.setattr("booking.clock.now", lambda: datetime(2027, 3, 26, 8, 0, tzinfo=UTC))
+    start = datetime(2027, 3, 29, 9, 0, tzinfo=UTC)
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_created(start))
+    result = function("book_appointment", {"date": "2027-03-29", "time": "11:00", "name": "Jana"})
+    assert json.loads(calcom.calls[0].request.body)["start"] == "2027-03-29T09:00:00Z"  # CEST, +02:00
+    assert result["message"] == "Ihr Termin am Montag, 29. März, 11:00 Uhr ist gebucht."
+
+
+def test_breaker_open_answers_honestly_and_the_post_call_pipeline_books(function, calcom, deliver, clinic):
+    breaker = breaker_for("calcom:api.cal.com")
+    for _ in range(5):
+        with pytest.raises(TransientError):
+            breaker.call(_down)
+    result = function("book_appointment", {"date": "2026-12-01", "time": "11:00", "name": "Jana Caller"})
+    assert result["data"]["queued"] is True and "Bestätigung per SMS" in result["message"]
+    request = BookingRequest.objects.get()
+    assert request.status == BookingRequestStatus.RETRYING and request.call_id == CALL_ID and not calcom.calls
+
+    breaker.reset()  # Cal.com is back by the time the call has ended
+    start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    calcom.add("GET", f"{BASE}/bookings", json=bookings_list())
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_created(start))
+    from tests.retell_fakes import webhook_payload
+
+    deliver(clinic, webhook_payload("call_analyzed"))
+    outcome = process_received()[0]
+    assert outcome["appointment_created"] is True
+    assert Appointment.objects.filter(status=AppointmentStatus.BOOKED).count() == 1
+    assert [c.request.method for c in calcom.calls].count("POST") == 1
+
+
+def _down():
+    raise TransientError("down", service="calcom")
+
+
+def _appointment(company, phone=CALLER_NUMBER, day=1, hour=10, uid="bk_a"):
+    customer, _ = Customer.objects.get_or_create(company=company, phone=phone)
+    start = datetime(2026, 12, day, hour, 0, tzinfo=UTC)
+    return AppointmentFactory(
+        company=company,
+        branch=company.branches.first(),
+        customer=customer,
+        start=start,
+        status=AppointmentStatus.BOOKED,
+        calcom_booking_uid=uid,
+        event_type_id=EVENT_TYPE_ID,
+    )
+
+
+def test_find_my_appointments_none_one_and_several(function, clinic):
+    assert (
+        function("find_my_appointments")["message"]
+        == "Unter Ihrer Nummer finde ich keine anstehenden Termine."
+    )
+    first = _appointment(clinic)
+    assert function("find_my_appointments", call_id="c2")["message"] == (
+        "Sie haben einen Termin am Dienstag, 1. Dezember, 11:00 Uhr."
+    )
+    second = AppointmentFactory(
+        company=clinic,
+        branch=first.branch,
+        customer=first.customer,
+        start=datetime(2026, 12, 3, 13, 0, tzinfo=UTC),
+        status=AppointmentStatus.BOOKED,
+        calcom_booking_uid="bk_b",
+    )
+    result = function("find_my_appointments", call_id="c3")
+    assert result["message"] == (
+        "Sie haben 2 Termine: Dienstag, 1. Dezember, 11:00 Uhr oder "
+        "Donnerstag, 3. Dezember, 14:00 Uhr. Welchen meinen Sie?"
+    )
+    assert [a["appointment_ref"] for a in result["data"]["appointments"]] == [
+        appointment_ref(first),
+        appointment_ref(second),
+    ]
+
+
+def test_with_two_appointments_the_caller_must_pick_one(function, clinic, calcom):
+    first = _appointment(clinic)
+    _appointment(clinic, day=3, uid="bk_b")
+    result = function("cancel_appointment", {})
+    assert result["success"] is False and result["data"]["error"] == "ambiguous"
+    assert len(result["data"]["appointments"]) == 2
+    calcom.add("POST", f"{BASE}/bookings/bk_a/cancel", json=fixture("booking_cancelled"))
+    done = function("cancel_appointment", {"appointment_ref": appointment_ref(first)}, call_id="c9")
+    assert done["message"] == "Ihr Termin am Dienstag, 1. Dezember, 11:00 Uhr ist storniert."
+    first.refresh_from_db()
+    assert first.status == AppointmentStatus.CANCELLED
+
+
+def test_reschedule_moves_the_only_appointment(function, clinic, calcom):
+    old = _appointment(clinic)
+    new_start = datetime(2026, 12, 2, 13, 0, tzinfo=UTC)
+    calcom.add(
+        "POST",
+        f"{BASE}/bookings/bk_a/reschedule",
+        status=201,
+        json=booking_output(start=new_start, end=new_start + timedelta(minutes=30), uid="bk_new"),
+    )
+    result = function("reschedule_appointment", {"new_date": "2026-12-02", "new_time": "14:00"})
+    assert result["message"] == "Ihr Termin ist verschoben auf Mittwoch, 2. Dezember, 14:00 Uhr."
+    old.refresh_from_db()
+    assert old.status == AppointmentStatus.RESCHEDULED
+    assert result["data"]["appointment_ref"] != appointment_ref(old)
+
+
+def test_a_caller_cannot_touch_another_callers_appointment(function, clinic, calcom):
+    theirs = _appointment(clinic, phone="+4917099999999")
+    result = function("cancel_appointment", {"appointment_ref": appointment_ref(theirs)})
+    assert result["data"]["error"] == "not_found" and not calcom.calls
+    assert function("find_my_appointments", call_id="c5")["data"]["appointments"] == []
+
+
+def test_another_companys_appointment_of_the_same_caller_stays_invisible(function, clinic, salon, calcom):
+    _appointment(salon, uid="bk_salon")
+    assert function("find_my_appointments")["data"]["appointments"] == []
+    assert function("cancel_appointment", {}, call_id="c6")["data"]["error"] == "not_found"
+    assert not calcom.calls
+
+
+def test_unreadable_arguments_get_a_clear_answer(function, calcom):
+    result = function("book_appointment", {"date": "irgendwann", "time": "11:00", "name": "Jana"})
+    assert result["success"] is False and result["data"]["error"] == "validation_error"
+    assert result["message"].startswith("Das habe ich nicht verstanden: Cannot read the date")
+
+
+def test_unknown_function_and_unknown_line(function, calcom):
+    assert function("order_pizza")["data"]["error"] == "unknown_function"
+    result = function("check_availability", {}, to_number="+493099999999")
+    assert result["message"] == "Für diese Rufnummer kann ich leider keine Termine vergeben."
+
+
+def test_unsigned_or_foreign_function_calls_are_refused(client, clinic, salon):
+    body = as_body(function_call_payload("find_my_appointments", {}))
+    url = f"/api/retell/functions/{clinic.webhook_key}"
+    assert client.post(url, body, content_type="application/json").status_code == 401
+    from tests.retell_fakes import OTHER_API_KEY
+
+    assert client.post(url, body, **signed_headers(body, OTHER_API_KEY)).status_code == 401
+    assert client.post("/api/retell/functions/nope", body, **signed_headers(body)).status_code == 404
+
+
+def test_function_metrics_are_counted(function, client):
+    function("find_my_appointments")
+    text = client.get("/metrics", headers={"Authorization": "Bearer test-metrics-token"}).content.decode()
+    assert 'mcp_function_calls_total{function="find_my_appointments",outcome="ok"}' in text
+    assert 'mcp_function_duration_seconds_count{function="find_my_appointments"}' in text
