@@ -78,3 +78,55 @@ def post_signed(url: str, payload: dict, api_key: str, *, timeout: float = 10.0)
         timeout=timeout,
         headers={"Content-Type": "application/json", SIGNATURE_HEADER: header},
     )
+
+
+def live_call_script(
+    *, base_url: str, webhook_key: str, api_key: str, to_number: str, day: date, say=print
+) -> list[dict]:
+    """Drive one live call through our endpoints as a Retell agent would; returns each answer."""
+    call = {
+        "call_id": f"call_live_{secrets.token_hex(8)}",
+        "call_type": "phone_call",
+        "direction": "inbound",
+        "from_number": CALLER,
+        "to_number": to_number,
+        "agent_id": "agent_simulated",
+        "call_status": "ongoing",
+    }
+    inbound = post_signed(
+        f"{base_url}/api/retell/inbound/{webhook_key}",
+        {"event": "call_inbound", "call_inbound": {"from_number": CALLER, "to_number": to_number}},
+        api_key,
+    )
+    inbound.raise_for_status()
+    say(f"inbound variables: {inbound.json()['call_inbound']['dynamic_variables']}")
+    answers = []
+
+    def function(name: str, args: dict) -> dict:
+        response = post_signed(
+            f"{base_url}/api/retell/functions/{webhook_key}",
+            {"name": name, "args": args, "call": call},
+            api_key,
+        )
+        response.raise_for_status()
+        answers.append(response.json())
+        say(f"{name}: {answers[-1]['message']}")
+        return answers[-1]
+
+    free = function("check_availability", {"date": day.isoformat()})["data"]["slots"]
+    if len(free) < 2:
+        raise RuntimeError(f"Not enough free slots on {day} to run the script.")
+    booked = function(
+        "book_appointment", {"date": day.isoformat(), "time": free[0]["time"], "name": "Jana Caller"}
+    )
+    function("find_my_appointments", {})
+    function(
+        "reschedule_appointment",
+        {
+            "appointment_ref": booked["data"]["appointment_ref"],
+            "new_date": day.isoformat(),
+            "new_time": free[1]["time"],
+        },
+    )
+    function("cancel_appointment", {"reason": "Simulated call"})
+    return answers

@@ -1,0 +1,47 @@
+from datetime import date, timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+
+from companies.models import Company
+from telephony.simulation import live_call_script
+
+
+class Command(BaseCommand):
+    help = (
+        "Script a live call against a running server: inbound variables, availability, booking, "
+        "find, reschedule and cancel, all through the signed Retell endpoints."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--company", default="demo")
+        parser.add_argument("--url", default="http://127.0.0.1:8000")
+        parser.add_argument("--date", type=date.fromisoformat, help="YYYY-MM-DD (default: next weekday)")
+
+    def handle(self, *args, **options):
+        company = Company.objects.filter(slug=options["company"]).first()
+        number = company.phone_numbers.filter(is_active=True).first() if company else None
+        if company is None or number is None or not company.retell_api_key:
+            raise CommandError(f"Company {options['company']!r} needs a Retell key and an active number.")
+        day = options["date"] or _next_weekday()
+        try:
+            answers = live_call_script(
+                base_url=options["url"].rstrip("/"),
+                webhook_key=company.webhook_key,
+                api_key=company.retell_api_key.reveal(),
+                to_number=number.number,
+                day=day,
+                say=self.stdout.write,
+            )
+        except Exception as exc:
+            raise CommandError(f"The scripted call failed: {exc}") from exc
+        failed = [a for a in answers if not a["success"]]
+        if failed:
+            raise CommandError(f"{len(failed)} steps did not succeed: {failed[0]['message']}")
+        self.stdout.write(self.style.SUCCESS(f"Live call scripted: {len(answers)} function calls answered."))
+
+
+def _next_weekday() -> date:
+    day = date.today() + timedelta(days=2)
+    while day.weekday() > 4:
+        day += timedelta(days=1)
+    return day
