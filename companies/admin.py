@@ -4,7 +4,10 @@ from django.utils.html import format_html
 
 from companies.admin_scoping import CompanyScopedAdmin, CompanyScopedInline
 from companies.models import Branch, Company, PhoneNumber, StaffMembership
+from companies.retell_config import webhook_configuration_validate
+from companies.retell_sync import RetellNotConfigured, phone_numbers_sync, retell_failure_message
 from companies.services import company_rotate_webhook_key, company_set_credentials
+from integrations.errors import IntegrationError
 
 
 def _secret_input(label: str) -> forms.CharField:
@@ -50,7 +53,7 @@ class CompanyAdmin(CompanyScopedAdmin):
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["credentials_status", "webhook_key", "created_at", "updated_at"]
     inlines = [BranchInline, PhoneNumberInline]
-    actions = ["rotate_webhook_key"]
+    actions = ["rotate_webhook_key", "sync_phone_numbers", "validate_webhook_configuration"]
 
     def get_fieldsets(self, request, obj=None):
         return [
@@ -106,6 +109,44 @@ class CompanyAdmin(CompanyScopedAdmin):
         self.message_user(
             request, f"Rotated the webhook key of {queryset.count()} companies.", messages.SUCCESS
         )
+
+    # The queryset is already scoped by get_queryset: staff can only select their own company.
+    @admin.action(description="Sync phone numbers from Retell", permissions=["change"])
+    def sync_phone_numbers(self, request, queryset):
+        for company in queryset:
+            try:
+                report = phone_numbers_sync(company=company)
+            except (RetellNotConfigured, IntegrationError) as exc:
+                self.message_user(request, f"{company}: {retell_failure_message(exc)}", messages.ERROR)
+                continue
+            level = messages.WARNING if report.conflicts or report.skipped else messages.SUCCESS
+            self.message_user(request, f"{company}: {report.summary()}", level)
+            if report.created:
+                self.message_user(
+                    request,
+                    f"{company}: assign a branch to {', '.join(report.created)} to take calls.",
+                    messages.INFO,
+                )
+
+    @admin.action(description="Validate Retell webhook configuration", permissions=["change"])
+    def validate_webhook_configuration(self, request, queryset):
+        for company in queryset:
+            try:
+                checks = webhook_configuration_validate(company=company)
+            except (RetellNotConfigured, IntegrationError) as exc:
+                self.message_user(request, f"{company}: {retell_failure_message(exc)}", messages.ERROR)
+                continue
+            if not checks:
+                self.message_user(
+                    request,
+                    f"{company}: no number has an inbound agent; sync phone numbers first.",
+                    messages.WARNING,
+                )
+            for check in checks:
+                level = messages.WARNING if check.notes else messages.SUCCESS
+                self.message_user(
+                    request, f"{company}: {check.describe()}", level if check.ok else messages.ERROR
+                )
 
 
 @admin.register(Branch)

@@ -56,10 +56,11 @@ MESSAGES = {
         "en": "Sorry, {time} is already taken, and nothing is free in the next days.",
     },
     "queued": {
+        # Honest: we cannot send texts; the booking is finished after the call and staff see it.
         "de": "Ich erreiche den Kalender gerade nicht. Ihr Wunschtermin am {when} ist notiert; "
-        "Sie bekommen nach dem Gespräch eine Bestätigung per SMS.",
+        "die Praxis bestätigt ihn Ihnen nach dem Gespräch.",
         "en": "I cannot reach the calendar right now. Your requested time on {when} is noted; "
-        "you will get a confirmation by text after the call.",
+        "the practice will confirm it after the call.",
     },
     "calendar_down": {
         "de": "Ich erreiche den Kalender gerade nicht. Bitte versuchen Sie es gleich noch einmal.",

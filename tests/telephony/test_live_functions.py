@@ -169,7 +169,7 @@ def test_breaker_open_answers_honestly_and_the_post_call_pipeline_books(function
         with pytest.raises(TransientError):
             breaker.call(_down)
     result = function("book_appointment", {"date": "2026-12-01", "time": "11:00", "name": "Jana Caller"})
-    assert result["data"]["queued"] is True and "Bestätigung per SMS" in result["message"]
+    assert result["data"]["queued"] is True and "bestätigt ihn Ihnen nach dem Gespräch" in result["message"]
     request = BookingRequest.objects.get()
     assert request.status == BookingRequestStatus.RETRYING and request.call_id == CALL_ID and not calcom.calls
 

@@ -1,0 +1,116 @@
+"""Our own time answering a live-call function, cache hit vs miss.
+
+Budget (DESIGN.md): p95 under 50 ms of our own time on a cache hit; a miss adds one Cal.com
+round trip and nothing else. Cal.com is the local sandbox on 127.0.0.1, so a miss shows our
+overhead plus one loopback round trip. Every request is a new call id (no answer cache), and the
+availability cache is warm after the first call of each run, except in the "miss" run where it is
+cleared before each request.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/askpro_bench REDIS_URL=redis://127.0.0.1:6379/14 \\
+        .venv/bin/python bench/live_function.py --requests 300
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+for key, value in {
+    "DJANGO_SETTINGS_MODULE": "askpro.settings",
+    "SECRET_KEY": "bench-only",
+    "LOG_LEVEL": "WARNING",
+    "SECURE_SSL_REDIRECT": "false",
+    "ALLOWED_HOSTS": "testserver",
+}.items():
+    os.environ.setdefault(key, value)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from companies.models import Branch, Company, PhoneNumber  # noqa: E402
+from integrations.cache import clear_cached_data  # noqa: E402
+from integrations.calcom.sandbox import start_sandbox  # noqa: E402
+from integrations.retell.signature import sign  # noqa: E402
+
+KEY = "key_bench_retell"
+
+
+def prepare(base_url: str) -> Company:
+    call_command("migrate", verbosity=0)
+    company, _ = Company.objects.get_or_create(slug="bench-live", defaults={"name": "Bench Live"})
+    company.retell_api_key, company.calcom_api_key, company.calcom_base_url = KEY, "cal_bench", base_url
+    company.save()
+    branch, _ = Branch.objects.get_or_create(
+        company=company, name="Bench", defaults={"calcom_event_type_id": 1001}
+    )
+    PhoneNumber.objects.update_or_create(
+        number="+493083793300", defaults={"company": company, "branch": branch}
+    )
+    return company
+
+
+def timed_calls(client: Client, company: Company, count: int, *, clear_each: bool) -> list[float]:
+    day = date.today() + timedelta(days=3)
+    while day.weekday() > 4:
+        day += timedelta(days=1)
+    samples = []
+    for i in range(count):
+        if clear_each:
+            clear_cached_data()
+        payload = {
+            "name": "check_availability",
+            "args": {"date": day.isoformat()},
+            "call": {
+                "call_id": f"bench_{time.time_ns()}_{i}",
+                "direction": "inbound",
+                "from_number": "+4915112345678",
+                "to_number": "+493083793300",
+            },
+        }
+        body = json.dumps(payload).encode()
+        started = time.perf_counter()
+        response = client.post(
+            f"/api/retell/functions/{company.webhook_key}",
+            body,
+            content_type="application/json",
+            HTTP_X_RETELL_SIGNATURE=sign(body, KEY, int(time.time() * 1000)),
+        )
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200 and response.json()["success"], response.content
+    return samples
+
+
+def report(label: str, samples: list[float]) -> None:
+    ordered = sorted(samples)
+    print(
+        f"{label}: n={len(ordered)} p50={statistics.median(ordered):.1f} ms "
+        f"p95={ordered[int(len(ordered) * 0.95) - 1]:.1f} ms max={ordered[-1]:.1f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+    with start_sandbox(rate_limit=0) as sandbox:
+        company = prepare(sandbox.base_url)
+        client = Client()
+        clear_cached_data()
+        timed_calls(client, company, 5, clear_each=False)  # warm imports, connections, cache
+        print(f"database={django.db.connection.vendor} redis={bool(os.environ.get('REDIS_URL'))}")
+        report("cache hit ", timed_calls(client, company, args.requests, clear_each=False))
+        report("cache miss", timed_calls(client, company, max(50, args.requests // 3), clear_each=True))
+
+
+if __name__ == "__main__":
+    main()

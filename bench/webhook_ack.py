@@ -1,0 +1,162 @@
+"""Webhook acknowledgement under load: p50/p95/p99 latency and lost events.
+
+Budget (DESIGN.md): p99 under 50 ms at 200 requests/s on 2 cores with PostgreSQL + Redis, zero lost
+events. Starts gunicorn on 127.0.0.1 against a dedicated PostgreSQL database, sends signed
+`call_ended` deliveries (each a new call, so each must be stored) at a fixed rate for a bounded
+time, then counts the stored rows. Traffic goes to loopback only.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/askpro_bench REDIS_URL=redis://127.0.0.1:6379/14 \\
+        .venv/bin/python bench/webhook_ack.py --rate 200 --seconds 20
+"""
+
+import argparse
+import faulthandler
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "askpro.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
+os.environ.setdefault("RETELL_WEBHOOK_RATE_LIMIT", "0")  # measure the path, not the flood guard
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+from companies.models import Company  # noqa: E402
+from integrations.retell.signature import sign  # noqa: E402
+from telephony.models import WebhookEvent  # noqa: E402
+from telephony.simulation import demo_call_events  # noqa: E402
+
+KEY = "key_bench_retell"
+
+
+def prepare() -> Company:
+    call_command("migrate", verbosity=0)
+    company, _ = Company.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
+    company.retell_api_key = KEY
+    company.save()
+    WebhookEvent.objects.filter(company=company).delete()
+    return company
+
+
+def start_server(port: int, workers: int) -> subprocess.Popen:
+    server = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "askpro.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "Q_SYNC": "false"},
+    )
+    for _ in range(100):
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return server
+        except requests.RequestException as exc:
+            print("waiting for gunicorn:", type(exc).__name__, flush=True)
+        time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def bodies(count: int) -> list[bytes]:
+    template = demo_call_events(
+        to_number="+493083793369",
+        day=__import__("datetime").date(2027, 1, 5),
+        at="11:00",
+        name="Bench",
+        email="bench@example.com",
+    )[1]
+    out = []
+    for i in range(count):
+        payload = json.loads(json.dumps(template))
+        payload["call"]["call_id"] = f"call_bench_{i:07d}"
+        out.append(json.dumps(payload, ensure_ascii=False).encode())
+    return out
+
+
+def fire(url: str, payloads: list[bytes], rate: int) -> tuple[list[float], int]:
+    latencies, errors, lock = [], [0], threading.Lock()
+    session_local = threading.local()
+
+    def send(body: bytes) -> None:
+        session = getattr(session_local, "s", None) or requests.Session()
+        session_local.s = session
+        headers = {
+            "Content-Type": "application/json",
+            "x-retell-signature": sign(body, KEY, int(time.time() * 1000)),
+        }
+        started = time.perf_counter()
+        response = session.post(url, data=body, headers=headers, timeout=10)
+        elapsed = time.perf_counter() - started
+        with lock:
+            latencies.append(elapsed)
+            errors[0] += response.status_code != 204
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        start = time.perf_counter()
+        for i, body in enumerate(payloads):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(send, body)
+    return latencies, errors[0]
+
+
+def main() -> None:
+    faulthandler.dump_traceback_later(int(os.environ.get("BENCH_WATCHDOG", "600")), exit=True)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--port", type=int, default=8199)
+    args = parser.parse_args()
+    company = prepare()
+    payloads = bodies(args.rate * args.seconds)
+    server = start_server(args.port, args.workers)
+    try:
+        latencies, errors = fire(
+            f"http://127.0.0.1:{args.port}/api/retell/webhook/{company.webhook_key}", payloads, args.rate
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    stored = WebhookEvent.objects.filter(company=company).count()
+    ms = sorted(x * 1000 for x in latencies)
+    print(
+        f"database={django.db.connection.vendor} redis={bool(os.environ.get('REDIS_URL'))} "
+        f"rate={args.rate}/s seconds={args.seconds} gunicorn_workers={args.workers}"
+    )
+    print(f"sent={len(payloads)} non_204={errors} stored={stored} lost={len(payloads) - stored}")
+    print(
+        f"latency_ms p50={statistics.median(ms):.1f} p95={ms[int(len(ms) * 0.95) - 1]:.1f} "
+        f"p99={ms[int(len(ms) * 0.99) - 1]:.1f} max={ms[-1]:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+import json
+from urllib.parse import urlsplit
+
+from django.core.management.base import BaseCommand, CommandError
+
+from companies.models import Company
+from companies.retell_config import retell_setup
+
+
+class Command(BaseCommand):
+    help = (
+        "Print, as JSON, the company's Retell setup: custom tool definitions, the inbound webhook "
+        "and webhook URLs, the webhook events and timeouts (see docs/retell-agent.md)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--company", required=True, help="company slug")
+        parser.add_argument(
+            "--base-url", help="public https URL Retell reaches us at (default PUBLIC_BASE_URL)"
+        )
+
+    def handle(self, *args, **options):
+        company = Company.objects.filter(slug=options["company"]).first()
+        if company is None:
+            raise CommandError(f"No company with slug {options['company']!r}.")
+        base_url = options["base_url"]
+        if base_url is not None:
+            parts = urlsplit(base_url)
+            if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+                raise CommandError(
+                    f"--base-url must be an http(s) URL like https://askpro.example.com, not {base_url!r}."
+                )
+        setup = retell_setup(company=company, base_url=base_url)
+        self.stdout.write(json.dumps(setup, indent=2, ensure_ascii=False))

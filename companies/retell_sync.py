@@ -1,0 +1,282 @@
+"""How services reach a company's Retell workspace, and the phone-number sync built on it.
+
+Retell is reached like Cal.com (booking/calcom.py): reads go through the "retell" circuit breaker
+and are retried (1 s, 2 s, 4 s with jitter; 429 waits for Retry-After); writes go through the
+breaker only, so a staff action never repeats a PATCH behind their back.
+
+Numbers are imported, never deleted: a number Retell no longer lists is reported as missing and
+left for staff to deactivate, because calls may still be on their way to it.
+Reference: shared/contracts/retell-api.md §6.2 (list-phone-numbers), §6.3 (`inbound_agents`).
+"""
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from askpro import metrics
+from companies.crypto import DecryptionError
+from companies.models import Company, PhoneNumber
+from companies.validators import normalize_e164
+from integrations.breaker import breaker_for
+from integrations.errors import AuthError, CircuitOpen, IntegrationError, RateLimited, TransientError
+from integrations.retell.client import RetellClient
+from integrations.retry import call_with_retry
+
+logger = logging.getLogger(__name__)
+
+AGENT_TTL = 10 * 60  # DESIGN.md "Resilience parameters": Retell agents 10 min
+NICKNAME_MAX = PhoneNumber._meta.get_field("nickname").max_length
+
+
+class RetellNotConfigured(Exception):
+    """The company has no usable Retell API key (none stored, or it cannot be decrypted)."""
+
+
+# -- gateway ------------------------------------------------------------------------------------
+
+
+def retell_client(company: Company) -> RetellClient:
+    if not company.retell_api_key:
+        raise RetellNotConfigured("No Retell API key is configured for this company.")
+    try:
+        api_key = company.retell_api_key.reveal()
+    except DecryptionError as exc:
+        raise RetellNotConfigured(str(exc)) from exc
+    try:
+        return RetellClient(api_key=api_key, base_url=settings.RETELL_BASE_URL)
+    except ValueError as exc:
+        raise RetellNotConfigured("The stored Retell API key is malformed.") from exc
+
+
+def retry_sleep(seconds: float) -> None:
+    """The pause between read retries (tests replace it so they never sleep)."""
+    time.sleep(seconds)
+
+
+def retell_read(company: Company, method: str, /, *args, **kwargs):
+    client, breaker = retell_client(company), breaker_for("retell")
+    return call_with_retry(
+        lambda: breaker.call(getattr(client, method), *args, **kwargs),
+        sleep=lambda seconds: retry_sleep(seconds),
+    )
+
+
+def retell_write(company: Company, method: str, /, *args, **kwargs):
+    client, breaker = retell_client(company), breaker_for("retell")
+    return breaker.call(getattr(client, method), *args, **kwargs)
+
+
+def _agent_key(company_id: int, agent_id: str) -> str:
+    return f"retell-agent:{company_id}:{agent_id}"
+
+
+def retell_agent_get(*, company: Company, agent_id: str, use_cache: bool = True) -> dict:
+    """The full agent (latest version), cached 10 min per company; `use_cache=False` re-reads it."""
+    key = _agent_key(company.pk, agent_id)
+    if use_cache:
+        cached = cache.get(key)
+        metrics.cache_counted("retell_agent", cached)
+        if cached is not None:
+            return cached
+    agent = retell_read(company, "get_agent", agent_id)
+    cache.set(key, agent, AGENT_TTL)
+    return agent
+
+
+def retell_agent_update(*, company: Company, agent_id: str, **fields) -> dict:
+    """PATCH the agent's draft (contract §6.2) and drop its cached copy, even if the PATCH failed:
+    a timeout may still have changed it."""
+    try:
+        return retell_write(company, "update_agent", agent_id, **fields)
+    finally:
+        cache.delete(_agent_key(company.pk, agent_id))
+
+
+def retell_failure_message(exc: RetellNotConfigured | IntegrationError) -> str:
+    """What staff read when a Retell call fails; never Retell's own text for key problems."""
+    if isinstance(exc, AuthError):
+        return "Retell refused the company's API key."
+    if isinstance(exc, CircuitOpen | TransientError | RateLimited):
+        return "Retell unavailable; try again in a few minutes."
+    if isinstance(exc, IntegrationError):
+        return f"Retell: {exc.message}"
+    return str(exc)
+
+
+# -- our URLs -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetellUrls:
+    """Where Retell reaches this company (the webhook key in the path identifies it)."""
+
+    webhook: str
+    inbound: str
+    functions: str
+
+
+def retell_urls(*, company: Company, base_url: str | None = None) -> RetellUrls:
+    root = (base_url or settings.PUBLIC_BASE_URL).rstrip("/") + "/api/retell"
+    key = company.webhook_key
+    return RetellUrls(
+        webhook=f"{root}/webhook/{key}", inbound=f"{root}/inbound/{key}", functions=f"{root}/functions/{key}"
+    )
+
+
+# -- phone-number sync --------------------------------------------------------------------------
+
+
+@dataclass
+class SyncReport:
+    """E.164 numbers by what the sync did (or, with dry_run, would do) with them."""
+
+    dry_run: bool = False
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    # Ours, but Retell no longer lists them: kept, for staff to deactivate.
+    missing: list[str] = field(default_factory=list)
+    # Listed by this company's Retell but stored for another company: left alone.
+    conflicts: list[str] = field(default_factory=list)
+    # Retell items without a number we can read (raw value, or "" when absent).
+    skipped: list[str] = field(default_factory=list)
+    # Numbers whose inbound webhook is not our inbound URL: calls get no dynamic variables.
+    inbound_webhook_elsewhere: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        verb = "would be " if self.dry_run else ""
+        parts = [
+            f"{len(self.created)} {verb}created (inactive until a branch is assigned)",
+            f"{len(self.updated)} {verb}updated",
+            f"{len(self.unchanged)} unchanged",
+            f"{len(self.missing)} missing in Retell",
+        ]
+        if self.conflicts:
+            parts.append(f"{len(self.conflicts)} belong to another company (left alone)")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped (not a valid number)")
+        return ", ".join(parts) + "."
+
+
+@dataclass(frozen=True)
+class _RetellNumber:
+    number: str
+    nickname: str | None  # None: Retell has none, keep ours
+    agent_ids: list[str]
+    inbound_webhook_url: str | None
+
+
+def phone_numbers_sync(*, company: Company, dry_run: bool = False) -> SyncReport:
+    """Create or update the company's numbers from its Retell workspace.
+
+    New numbers start inactive and without a branch (the model's constraint) until staff assign
+    one; existing rows keep their branch and active flag. Retell is asked before the transaction
+    opens, so no row lock is held during HTTP.
+    """
+    items = retell_read(company, "list_phone_numbers")
+    report = SyncReport(dry_run=dry_run)
+    listed = _parse_numbers(items, report)
+    with transaction.atomic():
+        _apply(company, listed, report, dry_run=dry_run)
+    inbound_url = retell_urls(company=company).inbound
+    report.inbound_webhook_elsewhere = [
+        n.number for n in listed if n.inbound_webhook_url != inbound_url and n.number not in report.conflicts
+    ]
+    logger.info("retell phone sync for company %s: %s", company.pk, report.summary())
+    return report
+
+
+def _apply(company: Company, listed: list[_RetellNumber], report: SyncReport, *, dry_run: bool) -> None:
+    stored = {
+        row.number: row
+        for row in PhoneNumber.objects.select_for_update().filter(number__in=[n.number for n in listed])
+    }
+    for item in listed:
+        row = stored.get(item.number)
+        if row is None:
+            report.created.append(item.number)
+            if not dry_run:
+                PhoneNumber.objects.create(
+                    company=company,
+                    number=item.number,
+                    nickname=item.nickname or "",
+                    inbound_agent_ids=item.agent_ids,
+                    is_active=False,
+                    branch=None,
+                )
+        elif row.company_id != company.pk:
+            report.conflicts.append(item.number)
+        elif changes := _changes(row, item):
+            report.updated.append(item.number)
+            if not dry_run:
+                for name, value in changes.items():
+                    setattr(row, name, value)
+                row.save(update_fields=[*changes, "updated_at"])
+        else:
+            report.unchanged.append(item.number)
+    report.missing = list(
+        PhoneNumber.objects.filter(company=company)
+        .exclude(number__in=[n.number for n in listed])
+        .order_by("number")
+        .values_list("number", flat=True)
+    )
+
+
+def _changes(row: PhoneNumber, item: _RetellNumber) -> dict:
+    """Fields Retell owns that differ; branch and is_active are ours and never touched."""
+    wanted = {"inbound_agent_ids": item.agent_ids}
+    if item.nickname is not None:
+        wanted["nickname"] = item.nickname
+    return {name: value for name, value in wanted.items() if getattr(row, name) != value}
+
+
+def _parse_numbers(items: list, report: SyncReport) -> list[_RetellNumber]:
+    """Retell's PhoneNumberResponse items as we store them; unreadable ones go to `skipped`."""
+    parsed: dict[str, _RetellNumber] = {}
+    for item in items:
+        raw = item.get("phone_number") if isinstance(item, dict) else None
+        try:
+            number = normalize_e164(raw) if isinstance(raw, str) else None
+        except ValidationError:
+            number = None
+        if number is None:
+            report.skipped.append(raw if isinstance(raw, str) else "")
+            continue
+        parsed.setdefault(
+            number,
+            _RetellNumber(
+                number=number,
+                nickname=_nickname(item),
+                agent_ids=_inbound_agent_ids(item),
+                inbound_webhook_url=item.get("inbound_webhook_url"),
+            ),
+        )
+    return list(parsed.values())
+
+
+def _nickname(item: dict) -> str | None:
+    nickname = item.get("nickname")
+    if not isinstance(nickname, str) or not nickname.strip():
+        return None
+    return nickname.strip()[:NICKNAME_MAX]
+
+
+def _inbound_agent_ids(item: dict) -> list[str]:
+    """`inbound_agents[*].agent_id` in Retell's order, weights ignored (A/B splits map a number to
+    several agents). Old data may still carry the single `inbound_agent_id` that Retell removed
+    on 03/31/2026 (contract §6.3): used only when `inbound_agents` is absent."""
+    agents = item.get("inbound_agents")
+    if not isinstance(agents, list):
+        legacy = item.get("inbound_agent_id")
+        return [legacy] if isinstance(legacy, str) and legacy else []
+    ids: list[str] = []
+    for agent in agents:
+        agent_id = agent.get("agent_id") if isinstance(agent, dict) else None
+        if isinstance(agent_id, str) and agent_id and agent_id not in ids:
+            ids.append(agent_id)
+    return ids
