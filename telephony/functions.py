@@ -16,10 +16,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from askpro import metrics
-from companies.selectors import company_by_webhook_key
 from telephony.live import HANDLERS, Unanswerable, answer, normalized_args
 from telephony.live_context import live_context
-from telephony.retell_auth import Refused, check_signature, check_source
+from telephony.retell_auth import Refused, verified_company
 from telephony.speech import say
 
 logger = logging.getLogger(__name__)
@@ -31,11 +30,7 @@ ANSWER_TTL = 24 * 60 * 60
 def retell_function(request, webhook_key: str):
     started = time.perf_counter()
     try:
-        check_source(request)
-        company = company_by_webhook_key(webhook_key)
-        if company is None:
-            raise Refused(404, "unknown function url")
-        check_signature(request, company)
+        company = verified_company(request, webhook_key)
         payload = _parsed(request)
     except Refused as refused:
         metrics.function_calls_total.labels("-", f"refused_{refused.status}").inc()

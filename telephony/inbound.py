@@ -15,10 +15,9 @@ from django.views.decorators.http import require_POST
 
 from booking import clock
 from booking.selectors import customer_by_phone, upcoming_appointments_for_phone
-from companies.selectors import company_by_webhook_key
 from companies.validators import normalize_e164
 from telephony.live_context import live_context
-from telephony.retell_auth import Refused, check_signature, check_source
+from telephony.retell_auth import Refused, verified_company
 from telephony.speech import spoken_day, spoken_when
 
 logger = logging.getLogger(__name__)
@@ -28,11 +27,7 @@ logger = logging.getLogger(__name__)
 @require_POST
 def inbound_call(request, webhook_key: str):
     try:
-        check_source(request)
-        company = company_by_webhook_key(webhook_key)
-        if company is None:
-            raise Refused(404, "unknown inbound url")
-        check_signature(request, company)
+        company = verified_company(request, webhook_key)
     except Refused as refused:
         return refused.response()
     try:

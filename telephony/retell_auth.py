@@ -13,6 +13,7 @@ from django.http import JsonResponse
 
 from companies.crypto import DecryptionError
 from companies.models import Company
+from companies.selectors import company_by_webhook_key
 from integrations.retell.signature import SIGNATURE_HEADER, InvalidSignature, verify
 
 logger = logging.getLogger(__name__)
@@ -58,3 +59,13 @@ def check_signature(request, company: Company) -> None:
     except InvalidSignature as exc:
         logger.warning("company %s: Retell signature refused (%s)", company.pk, exc.reason)
         raise Refused(401, "invalid signature") from None
+
+
+def verified_company(request, webhook_key: str) -> Company:
+    """The company whose URL this is, once the source, size and signature checks have passed."""
+    check_source(request)
+    company = company_by_webhook_key(webhook_key)
+    if company is None:
+        raise Refused(404, "unknown url")
+    check_signature(request, company)
+    return company

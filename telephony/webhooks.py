@@ -12,10 +12,9 @@ from askpro import metrics
 from askpro.ratelimit import allow
 from companies.models import Company
 from companies.phone_lookup import phone_number_owner
-from companies.selectors import company_by_webhook_key
 from telephony.events import HANDLED_EVENTS, dialed_number
 from telephony.inbox import webhook_event_record
-from telephony.retell_auth import Refused, check_signature, check_source
+from telephony.retell_auth import Refused, check_signature, check_source, verified_company
 
 logger = logging.getLogger(__name__)
 
@@ -25,11 +24,7 @@ logger = logging.getLogger(__name__)
 def company_webhook(request, webhook_key: str):
     """POST /api/retell/webhook/<company webhook key>"""
     try:
-        check_source(request)
-        company = company_by_webhook_key(webhook_key)
-        if company is None:
-            raise Refused(404, "unknown webhook url")
-        check_signature(request, company)
+        company = verified_company(request, webhook_key)
         return _accept(request, company, _parsed(request))
     except Refused as refused:
         metrics.webhook_total.labels("-", f"refused_{refused.status}").inc()

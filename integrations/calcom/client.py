@@ -13,21 +13,14 @@ anything about the attendee.
 """
 
 import logging
-import time
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 import requests
-from django.conf import settings
 
-from askpro.metrics import api_duration_seconds
-from integrations.calcom.errors import (
-    SERVICE,
-    BookingConflict,
-    error_from_response,
-    transport_error,
-)
-from integrations.errors import IntegrationError, TransientError
+from integrations.calcom.errors import SERVICE, BookingConflict, error_from_response
+from integrations.errors import TransientError
+from integrations.http import JsonHttpClient
 
 __all__ = ["SERVICE", "BookingConflict", "CalcomClient", "error_from_response"]
 
@@ -46,28 +39,15 @@ METADATA_MAX_KEY_LENGTH = 40
 METADATA_MAX_VALUE_LENGTH = 500
 
 
-class CalcomClient:
+class CalcomClient(JsonHttpClient):
     """One company's Cal.com account, reached with its API key."""
 
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout: tuple[float, float] | None = None,
-        session: requests.Session | None = None,
-    ):
-        if not api_key or api_key != api_key.strip():
-            raise ValueError("api_key must be a non-empty string without surrounding whitespace")
-        self._api_key = api_key
-        self._base_url = base_url.rstrip("/")
-        self._timeout = timeout or (settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT)
-        self._session = session or requests.Session()
+    service = SERVICE
+    request_id_header = "X-Request-Id"
+    logger = logger
 
-    def __repr__(self) -> str:
-        return f"CalcomClient(base_url={self._base_url!r})"  # never the key
-
-    # -- event types ------------------------------------------------------------------------
+    def __init__(self, *, api_key: str, base_url: str = DEFAULT_BASE_URL, **kwargs):
+        super().__init__(api_key=api_key, base_url=base_url, **kwargs)
 
     def list_event_types(self) -> list[dict]:
         """The key owner's personal event types (team ones are not included, contract §2.1)."""
@@ -259,39 +239,17 @@ class CalcomClient:
         template: str | None = None,
     ) -> dict:
         """Send one request; return the whole success envelope or raise a typed error."""
-        template = template or path
         params = {key: value for key, value in (params or {}).items() if value is not None}
-        started = time.monotonic()
-        response = None
-        try:
-            response = self._send(method, path, version, params=params, body=body, template=template)
-            envelope = _envelope(response)
-        except IntegrationError as error:
-            _log_call(name, method, template, response, started, error=error)
-            raise
-        finally:
-            api_duration_seconds.labels(SERVICE, name).observe(time.monotonic() - started)
-        _log_call(name, method, template, response, started)
-        return envelope
-
-    def _send(self, method, path, version, *, params, body, template) -> requests.Response:
-        headers = {
-            "Authorization": f"Bearer {self._api_key}",
-            "cal-api-version": version,
-            "Accept": "application/json",
-        }
-        try:
-            return self._session.request(
-                method,
-                self._base_url + path,
-                headers=headers,
-                params=params,
-                json=body,
-                timeout=self._timeout,
-            )
-        except requests.RequestException as exc:
-            # `from None`: the original's text holds the full URL and query (attendee email).
-            raise transport_error(exc, method=method, path=template) from None
+        return self._exchange(
+            name,
+            method,
+            path,
+            template or path,
+            read=_envelope,
+            params=params,
+            body=body,
+            headers=self._headers(**{"cal-api-version": version}),
+        )
 
 
 def utc_timestamp(value: datetime) -> str:
@@ -332,34 +290,6 @@ def _one_booking(data) -> dict:
     if not isinstance(data, dict):
         raise TransientError("Cal.com answered without a booking", service=SERVICE)
     return data
-
-
-def _log_call(name, method, template, response, started, *, error=None) -> None:
-    elapsed_ms = (time.monotonic() - started) * 1000
-    status = response.status_code if response is not None else None
-    request_id = response.headers.get("X-Request-Id", "") if response is not None else ""
-    if error is None:
-        logger.info(
-            "calcom %s %s %s -> %s in %.0f ms (x-request-id=%s)",
-            name,
-            method,
-            template,
-            status,
-            elapsed_ms,
-            request_id,
-        )
-        return
-    # The error's type, not its text: Cal.com's messages can echo what we sent.
-    logger.warning(
-        "calcom %s %s %s failed: %s status=%s in %.0f ms (x-request-id=%s)",
-        name,
-        method,
-        template,
-        type(error).__name__,
-        status,
-        elapsed_ms,
-        request_id,
-    )
 
 
 def _id(value: int) -> int:

@@ -8,14 +8,11 @@ the raw body, and classify by HTTP status and, for a 4xx, by the booking message
 Reference: https://cal.com/docs/api-reference/v2/introduction
 """
 
-import email.utils
 import json
 import time
 from collections.abc import Mapping
-from datetime import UTC
 
 import requests
-from urllib3.exceptions import NewConnectionError
 
 from integrations.errors import (
     AuthError,
@@ -27,6 +24,7 @@ from integrations.errors import (
     SlotUnavailable,
     TransientError,
 )
+from integrations.http import float_or_none, retry_after_header_seconds
 
 SERVICE = "calcom"
 MAX_RAW_MESSAGE = 300
@@ -49,14 +47,6 @@ _OUT_OF_BOUNDS_PHRASES = (
 )
 # 498 is Cal.com's "expired access token" (contract §2.7 constants).
 _AUTH_STATUSES = (401, 403, 498)
-# requests raises these for a request we could not even build (bad base URL or header): our
-# configuration, never worth retrying.
-_INVALID_REQUEST = (
-    requests.exceptions.InvalidURL,
-    requests.exceptions.MissingSchema,
-    requests.exceptions.InvalidSchema,
-    requests.exceptions.InvalidHeader,
-)
 
 
 class BookingConflict(SlotUnavailable):
@@ -135,65 +125,16 @@ def _as_text(value: object) -> str:
 
 
 def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """Seconds to wait after a 429, or None when Cal.com did not say.
+    """How long a 429 asks us to wait, in seconds, or None when it does not say.
 
     `Retry-After` is seconds or an HTTP-date (RFC 9110 §10.2.3). Cal.com's own throttler sends
     `X-RateLimit-Reset-Default` = seconds remaining (contract §2.9); one third-party page calls it
     an epoch, so a value that can only be an epoch is converted.
     """
     now = time.time() if now is None else now
-    retry_after = headers.get("Retry-After")
-    seconds = _seconds_or_http_date(retry_after, now) if retry_after else None
+    seconds = retry_after_header_seconds(headers, now=now)
     if seconds is None:
-        seconds = _float_or_none(headers.get("X-RateLimit-Reset-Default"))
+        seconds = float_or_none(headers.get("X-RateLimit-Reset-Default"))
         if seconds is not None and seconds > 1_000_000_000:
             seconds -= now
     return None if seconds is None else max(0.0, seconds)
-
-
-def _seconds_or_http_date(value: str, now: float) -> float | None:
-    seconds = _float_or_none(value)
-    if seconds is not None:
-        return seconds
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:  # "-0000" means UTC per RFC 5322
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp() - now
-
-
-def _float_or_none(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def transport_error(exc: requests.RequestException, *, method: str, path: str) -> IntegrationError:
-    """The typed error for a request that got no HTTP answer.
-
-    The message names only the exception type and the path template: str(exc) carries the full
-    URL, query string included (an attendee's email when listing bookings).
-    """
-    message = f"{type(exc).__name__} on {method} {path}"
-    if isinstance(exc, _INVALID_REQUEST):
-        return BadRequest(message, service=SERVICE)
-    return TransientError(message, service=SERVICE, request_sent=_may_have_been_sent(exc))
-
-
-def _may_have_been_sent(exc: requests.RequestException) -> bool:
-    """False only when we know the request never left: no connection was ever made.
-
-    A ConnectionError can also mean "reset while reading the answer", after Cal.com may have
-    acted; only urllib3's NewConnectionError (NameResolutionError is one) proves it did not.
-    When unsure, say True: the caller then looks a booking up instead of sending it twice.
-    """
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return False
-    if not isinstance(exc, requests.exceptions.ConnectionError):
-        return True
-    cause = exc.args[0] if exc.args else None
-    cause = getattr(cause, "reason", cause)  # urllib3's MaxRetryError wraps the real cause
-    return not isinstance(cause, NewConnectionError)

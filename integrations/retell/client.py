@@ -14,15 +14,13 @@ or query strings.
 """
 
 import logging
-import time
 from urllib.parse import quote
 
 import requests
-from django.conf import settings
 
-from askpro.metrics import api_duration_seconds
-from integrations.errors import IntegrationError, TransientError
-from integrations.retell.errors import SERVICE, error_from_response, transport_error
+from integrations.errors import TransientError
+from integrations.http import JsonHttpClient
+from integrations.retell.errors import SERVICE, error_from_response
 
 __all__ = ["SERVICE", "RetellClient"]
 
@@ -46,26 +44,14 @@ MAX_PAGE_LIMIT = 1000
 DEFAULT_MAX_PAGES = 10
 
 
-class RetellClient:
+class RetellClient(JsonHttpClient):
     """One Retell workspace, reached with its API key."""
 
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout: tuple[float, float] | None = None,
-        session: requests.Session | None = None,
-    ):
-        if not api_key or api_key != api_key.strip():
-            raise ValueError("api_key must be a non-empty string without surrounding whitespace")
-        self._api_key = api_key
-        self._base_url = base_url.rstrip("/")
-        self._timeout = timeout or (settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT)
-        self._session = session or requests.Session()
+    service = SERVICE
+    logger = logger
 
-    def __repr__(self) -> str:
-        return f"RetellClient(base_url={self._base_url!r})"  # never the key
+    def __init__(self, *, api_key: str, base_url: str = DEFAULT_BASE_URL, **kwargs):
+        super().__init__(api_key=api_key, base_url=base_url, **kwargs)
 
     # -- phone numbers ----------------------------------------------------------------------
 
@@ -173,33 +159,9 @@ class RetellClient:
         body: dict | None = None,
     ) -> dict:
         """Send one request; return its JSON object or raise a typed error."""
-        started = time.monotonic()
-        response = None
-        try:
-            response = self._send(method, path, template, params=params, body=body)
-            answer = _json_object(response)
-        except IntegrationError as error:
-            _log_call(name, method, template, response, started, error=error)
-            raise
-        finally:
-            api_duration_seconds.labels(SERVICE, name).observe(time.monotonic() - started)
-        _log_call(name, method, template, response, started)
-        return answer
-
-    def _send(self, method, path, template, *, params, body) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
-        try:
-            return self._session.request(
-                method,
-                self._base_url + path,
-                headers=headers,
-                params=params or None,
-                json=body,
-                timeout=self._timeout,
-            )
-        except requests.RequestException as exc:
-            # `from None`: the original's text holds the full URL.
-            raise transport_error(exc, method=method, path=template) from None
+        return self._exchange(
+            name, method, path, template, read=_json_object, headers=self._headers(), params=params, body=body
+        )
 
 
 def _json_object(response: requests.Response) -> dict:
@@ -225,24 +187,6 @@ def _page_items(page: dict) -> list[dict]:
     if not isinstance(items, list):
         raise TransientError("Retell answered a list request without `items`", service=SERVICE)
     return items
-
-
-def _log_call(name, method, template, response, started, *, error=None) -> None:
-    elapsed_ms = (time.monotonic() - started) * 1000
-    status = response.status_code if response is not None else None
-    if error is None:
-        logger.info("retell %s %s %s -> %s in %.0f ms", name, method, template, status, elapsed_ms)
-        return
-    # The error's type, not its text: Retell's messages can echo what we sent.
-    logger.warning(
-        "retell %s %s %s failed: %s status=%s in %.0f ms",
-        name,
-        method,
-        template,
-        type(error).__name__,
-        status,
-        elapsed_ms,
-    )
 
 
 def _segment(value: str, what: str) -> str:

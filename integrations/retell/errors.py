@@ -7,10 +7,7 @@ InternalServer; we fold those into our types. Reference: https://docs.retellai.c
 """
 
 import requests
-from urllib3.exceptions import NewConnectionError
 
-# Generic (RFC 9110 Retry-After, seconds or HTTP-date); reused rather than copied.
-from integrations.calcom.errors import retry_after_seconds
 from integrations.errors import (
     AuthError,
     BadRequest,
@@ -20,18 +17,15 @@ from integrations.errors import (
     TransientError,
 )
 
+# Generic (RFC 9110 Retry-After, seconds or HTTP-date); reused rather than copied.
+from integrations.http import retry_after_header_seconds
+
 SERVICE = "retell"
 MAX_RAW_MESSAGE = 300
 
 # 422 is what get-agent / get-call answer for an id this key cannot see: "Cannot find requested
 # asset under given api key." (contract §6.1). Any other 422 is a request we got wrong.
 _NOT_FOUND_422_PHRASES = ("cannot find", "not found")
-_INVALID_REQUEST = (
-    requests.exceptions.InvalidURL,
-    requests.exceptions.MissingSchema,
-    requests.exceptions.InvalidSchema,
-    requests.exceptions.InvalidHeader,
-)
 
 
 def error_from_response(response: requests.Response) -> IntegrationError:
@@ -40,7 +34,7 @@ def error_from_response(response: requests.Response) -> IntegrationError:
     message = error_message(response)
     context = {"service": SERVICE, "status": status}
     if status == 429:
-        return RateLimited(message, retry_after=retry_after_seconds(response.headers), **context)
+        return RateLimited(message, retry_after=retry_after_header_seconds(response.headers), **context)
     if status >= 500:
         return TransientError(message, request_sent=True, **context)
     if status in (401, 403):
@@ -60,26 +54,3 @@ def error_message(response: requests.Response) -> str:
     if not isinstance(message, str) or not message.strip():
         message = response.text.strip()[:MAX_RAW_MESSAGE]
     return message.strip() or f"HTTP {response.status_code}"
-
-
-def transport_error(exc: requests.RequestException, *, method: str, path: str) -> IntegrationError:
-    """The typed error for a request that got no HTTP answer.
-
-    Like integrations/calcom/errors.transport_error, but labelled "retell" (that one hard-codes
-    its service). The message names the exception type and the path template only.
-    """
-    message = f"{type(exc).__name__} on {method} {path}"
-    if isinstance(exc, _INVALID_REQUEST):
-        return BadRequest(message, service=SERVICE)
-    return TransientError(message, service=SERVICE, request_sent=_may_have_been_sent(exc))
-
-
-def _may_have_been_sent(exc: requests.RequestException) -> bool:
-    """False only when no connection was ever made; when unsure, True (the safe answer)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return False
-    if not isinstance(exc, requests.exceptions.ConnectionError):
-        return True
-    cause = exc.args[0] if exc.args else None
-    cause = getattr(cause, "reason", cause)  # urllib3's MaxRetryError wraps the real cause
-    return not isinstance(cause, NewConnectionError)
