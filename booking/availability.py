@@ -26,9 +26,7 @@ def check_availability(
 ) -> dict:
     """Free slots of the event type between two local dates (inclusive)."""
     try:
-        company = company_get(company_id)
-        branch = branch_for_event_type(company=company, event_type_id=event_type_id, branch_id=branch_id)
-        tz_name = timezone or branch.effective_timezone
+        company, tz_name = _scope(company_id, event_type_id, branch_id, timezone)
         tz = zone(tz_name)
         first = parse_date(date_from, field="date_from") if date_from else today_in(tz)
         last = parse_date(date_to, field="date_to") if date_to else first + timedelta(days=DEFAULT_DAYS)
@@ -47,6 +45,13 @@ def check_availability(
         timezone=tz_name,
         cached_until=cached_until,
     )
+
+
+def _scope(company_id, event_type_id: int, branch_id: int | None, timezone: str | None):
+    """The company (active) and the time zone to answer in: given, else the event type's branch's."""
+    company = company_get(company_id)
+    branch = branch_for_event_type(company=company, event_type_id=event_type_id, branch_id=branch_id)
+    return company, timezone or branch.effective_timezone
 
 
 def _check_range(first: date, last: date) -> None:
@@ -102,9 +107,7 @@ def find_alternative_slots(
 ) -> dict:
     """Free slots nearest a wish: the same day first (nearest time first), then the next days."""
     try:
-        company = company_get(company_id)
-        branch = branch_for_event_type(company=company, event_type_id=event_type_id, branch_id=branch_id)
-        tz_name = timezone or branch.effective_timezone
+        company, tz_name = _scope(company_id, event_type_id, branch_id, timezone)
         tz = zone(tz_name)
         wish = parse_datetime(preferred_start, tz, field="preferred_start").astimezone(tz)
         _check_limits(search_days, max_alternatives)
