@@ -17,7 +17,13 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	$(VENV)/bin/pip install --quiet -e ".[dev]"
 	@touch $@
 
-install: $(VENV)/.installed
+# A per-checkout development key, so `manage.py` works here without exporting anything.
+# Production sets SECRET_KEY in its environment and never runs make.
+.env:
+	@$(PYTHON) -c "import secrets; print('SECRET_KEY=dev-' + secrets.token_urlsafe(40))" > .env
+	@echo "wrote .env with a development SECRET_KEY"
+
+install: $(VENV)/.installed .env
 
 # The web server, the task worker and the local Cal.com sandbox the demo tenant books in;
 # Ctrl-C stops all three.
