@@ -1,10 +1,9 @@
 """How services reach a company's Cal.com: its client, behind the shared breaker and retry rules.
 
-Reads are retried (1 s, 2 s, 4 s with jitter; 429 waits for Retry-After); writes are not, since
+Reads are retried (1 s, 2 s with jitter; 429 waits for Retry-After); writes are not, since
 Cal.com has no idempotency key (the booking service looks an ambiguous POST up instead).
 """
 
-import time
 from urllib.parse import urlsplit
 
 from booking.results import ErrorType, ServiceError
@@ -12,7 +11,7 @@ from companies.crypto import DecryptionError
 from companies.models import Company
 from integrations.breaker import CircuitBreaker, breaker_for
 from integrations.calcom.client import CalcomClient
-from integrations.retry import call_with_retry
+from integrations.resilience import guarded_read, guarded_write
 
 
 def calcom_client(company: Company) -> CalcomClient:
@@ -30,19 +29,9 @@ def calcom_breaker(company: Company) -> CircuitBreaker:
     return breaker_for(f"calcom:{urlsplit(company.calcom_base_url).netloc}")
 
 
-def retry_sleep(seconds: float) -> None:
-    """The pause between read retries (tests replace it so they never sleep)."""
-    time.sleep(seconds)
-
-
 def calcom_read(company: Company, method: str, /, *args, **kwargs):
-    client, breaker = calcom_client(company), calcom_breaker(company)
-    return call_with_retry(
-        lambda: breaker.call(getattr(client, method), *args, **kwargs),
-        sleep=lambda seconds: retry_sleep(seconds),
-    )
+    return guarded_read(calcom_client(company), calcom_breaker(company), method, *args, **kwargs)
 
 
 def calcom_write(company: Company, method: str, /, *args, **kwargs):
-    client, breaker = calcom_client(company), calcom_breaker(company)
-    return breaker.call(getattr(client, method), *args, **kwargs)
+    return guarded_write(calcom_client(company), calcom_breaker(company), method, *args, **kwargs)

@@ -10,7 +10,6 @@ Reference: shared/contracts/retell-api.md §6.2 (list-phone-numbers), §6.3 (`in
 """
 
 import logging
-import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -24,8 +23,8 @@ from companies.models import Company, PhoneNumber
 from companies.validators import normalize_e164
 from integrations.breaker import breaker_for
 from integrations.errors import AuthError, CircuitOpen, IntegrationError, RateLimited, TransientError
+from integrations.resilience import guarded_read, guarded_write
 from integrations.retell.client import RetellClient
-from integrations.retry import call_with_retry
 
 logger = logging.getLogger(__name__)
 
@@ -53,22 +52,12 @@ def retell_client(company: Company) -> RetellClient:
         raise RetellNotConfigured("The stored Retell API key is malformed.") from exc
 
 
-def retry_sleep(seconds: float) -> None:
-    """The pause between read retries (tests replace it so they never sleep)."""
-    time.sleep(seconds)
-
-
 def retell_read(company: Company, method: str, /, *args, **kwargs):
-    client, breaker = retell_client(company), breaker_for("retell")
-    return call_with_retry(
-        lambda: breaker.call(getattr(client, method), *args, **kwargs),
-        sleep=lambda seconds: retry_sleep(seconds),
-    )
+    return guarded_read(retell_client(company), breaker_for("retell"), method, *args, **kwargs)
 
 
 def retell_write(company: Company, method: str, /, *args, **kwargs):
-    client, breaker = retell_client(company), breaker_for("retell")
-    return breaker.call(getattr(client, method), *args, **kwargs)
+    return guarded_write(retell_client(company), breaker_for("retell"), method, *args, **kwargs)
 
 
 def _agent_key(company_id: int, agent_id: str) -> str:

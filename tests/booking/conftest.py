@@ -8,9 +8,9 @@ EVENT_TYPE_ID = 50
 
 @pytest.fixture(autouse=True)
 def _no_retry_sleep(monkeypatch):
-    """Read retries back off 1 s, 2 s, 4 s; tests record the pauses instead of sleeping."""
+    """Read retries back off 1 s, 2 s; tests record the pauses instead of sleeping."""
     pauses = []
-    monkeypatch.setattr("booking.calcom.retry_sleep", pauses.append)
+    monkeypatch.setattr("integrations.resilience.retry_sleep", pauses.append)
     return pauses
 
 

@@ -54,7 +54,7 @@ def wire():
 def _retell_setup(settings, monkeypatch):
     settings.PUBLIC_BASE_URL = "https://askpro.example.com"
     settings.RETELL_BASE_URL = BASE
-    monkeypatch.setattr("companies.retell_sync.retry_sleep", lambda seconds: None)
+    monkeypatch.setattr("integrations.resilience.retry_sleep", lambda seconds: None)
 
 
 @pytest.fixture

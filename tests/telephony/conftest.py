@@ -37,7 +37,7 @@ def calcom():
 
 @pytest.fixture(autouse=True)
 def _no_retry_sleep(monkeypatch):
-    monkeypatch.setattr("booking.calcom.retry_sleep", lambda seconds: None)
+    monkeypatch.setattr("integrations.resilience.retry_sleep", lambda seconds: None)
 
 
 @pytest.fixture
