@@ -1,8 +1,10 @@
 """Retell custom functions during a live call: POST /api/retell/functions/<company webhook key>.
 
 Signed like webhooks. Answers are always 2xx JSON the agent can use: a `message` to read aloud,
-`success`, and `data`. Retell re-sends a function up to 2 times (contract §4.1): the same call,
-function and arguments get the same answer (cached 24 h) and the booking itself is idempotent.
+`success`, and `data`. Retell re-sends a function up to 2 times (contract §4.1): a repeated
+booking is idempotent by itself (BookingRequest), and the successful answer of any function that
+changed something is replayed for the same call and arguments, so a re-sent cancel does not come
+back as "already cancelled". Read-only functions are always answered fresh.
 """
 
 import hashlib
@@ -22,7 +24,8 @@ from telephony.retell_auth import Refused, verified_company
 from telephony.speech import say
 
 logger = logging.getLogger(__name__)
-ANSWER_TTL = 24 * 60 * 60
+ANSWER_TTL = 15 * 60  # longer than Retell's retries of one function call take
+REPLAYED = frozenset({"book_appointment", "reschedule_appointment", "cancel_appointment"})
 
 
 @csrf_exempt
@@ -56,13 +59,13 @@ def _parsed(request) -> dict:
 
 
 def _answer_once(company, name: str, args, call: dict) -> dict:
-    """The first answer to this (call, function, arguments), computed at most once per 24 h."""
-    key = _answer_key(company.pk, str(call.get("call_id", "")), name, args)
+    """The answer; for a change already made in this call with these arguments, the same answer."""
+    key = _answer_key(company.pk, str(call.get("call_id", "")), name, args) if name in REPLAYED else None
     if key and (cached := cache.get(key)) is not None:
         return cached
     result = _dispatch(company, name, args, call)
-    if key and result["data"].get("error") not in {"service_unavailable"}:
-        cache.set(key, result, ANSWER_TTL)  # an outage answer is not final: a retry may do better
+    if key and result["success"]:
+        cache.set(key, result, ANSWER_TTL)
     return result
 
 

@@ -302,3 +302,20 @@ def test_function_metrics_are_counted(function, client):
     text = client.get("/metrics", headers={"Authorization": "Bearer test-metrics-token"}).content.decode()
     assert 'mcp_function_calls_total{function="find_my_appointments",outcome="ok"}' in text
     assert 'mcp_function_duration_seconds_count{function="find_my_appointments"}' in text
+
+
+def test_read_only_answers_are_fresh_within_the_same_call(function, calcom):
+    assert function("find_my_appointments")["data"]["appointments"] == []
+    start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_created(start))
+    function("book_appointment", {"date": "2026-12-01", "time": "11:00", "name": "Jana Caller"})
+    found = function("find_my_appointments")  # same call id, same (empty) arguments
+    assert [a["time"] for a in found["data"]["appointments"]] == ["11:00"]
+
+
+def test_a_resent_cancel_gets_the_first_answer_not_already_cancelled(function, clinic, calcom):
+    _appointment(clinic)
+    calcom.add("POST", f"{BASE}/bookings/bk_a/cancel", json=fixture("booking_cancelled"))
+    first = function("cancel_appointment", {"reason": "krank"})
+    again = function("cancel_appointment", {"reason": "krank"})  # Retell re-sent it
+    assert first == again and first["success"] is True and len(calcom.calls) == 1
