@@ -16,9 +16,10 @@ def process_webhook_event(event_id: int) -> dict:
 
 def requeue_due_webhook_events() -> int:
     """Every minute: hand due retries and stuck events back to the webhooks queue."""
-    due = webhook_events_due()
-    for event_id in due:
-        enqueue("telephony.tasks.process_webhook_event", event_id, queue="webhooks")
-    if due:
-        logger.info("re-queued %d webhook events", len(due))
-    return len(due)
+    with bound():
+        due = webhook_events_due()
+        for event_id in due:
+            enqueue("telephony.tasks.process_webhook_event", event_id, queue="webhooks")
+        if due:
+            logger.info("re-queued %d webhook events", len(due))
+        return len(due)
