@@ -129,8 +129,9 @@ def test_a_live_booking_is_linked_and_not_booked_again(clinic, deliver, calcom):
     result = process_received()[0]
     assert not calcom.calls
     assert result["appointment_data"]["id"] == live.appointment_id and result["appointment_created"] is False
-    assert Call.objects.get().appointment_id == live.appointment_id
-    assert Appointment.objects.count() == 1
+    call = Call.objects.get()
+    assert call.appointment_id == live.appointment_id
+    assert Appointment.objects.get().call == call  # linked both ways after the fact
 
 
 def test_a_live_booking_that_could_not_reach_cal_com_is_completed_after_the_call(clinic, deliver, calcom):
