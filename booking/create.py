@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 
 from askpro import metrics
+from askpro.leases import backoff_seconds
 from booking import cache
 from booking.booking_input import (
     BookingInput,
@@ -22,7 +23,7 @@ from booking.booking_input import (
     idempotency_key_for,
 )
 from booking.calcom import calcom_read, calcom_write
-from booking.clock import now
+from booking.clock import now, parse_datetime, zone
 from booking.models import AppointmentStatus, BookingRequest, BookingRequestStatus
 from booking.requests import booking_request_await, booking_request_claim, booking_request_take_over
 from booking.results import ErrorType, ServiceError, fail, failure_from, ok
@@ -188,8 +189,6 @@ def _finish_booked(request: BookingRequest, booking: BookingInput, data: dict) -
 
 
 def _end_of(data: dict):
-    from booking.clock import parse_datetime, zone
-
     return parse_datetime(data["end"], zone("UTC")) if data.get("end") else None
 
 
@@ -210,7 +209,7 @@ def _schedule_retry(request: BookingRequest, result: dict, exc: Exception) -> di
         return _finish_failed(
             request, {**result, "message": f"Gave up after {request.attempts} attempts: {result['message']}"}
         )
-    delay = settings.BOOKING_RETRY_BASE_SECONDS * 2 ** (request.attempts - 1)
+    delay = backoff_seconds(request.attempts, base=settings.BOOKING_RETRY_BASE_SECONDS)
     result = {
         **result,
         "queued": True,
