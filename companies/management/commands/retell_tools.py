@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError
 
-from companies.models import Company
+from companies.commands import company_for_command
 from companies.retell_config import retell_setup
 
 
@@ -20,9 +20,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        company = Company.objects.filter(slug=options["company"]).first()
-        if company is None:
-            raise CommandError(f"No company with slug {options['company']!r}.")
+        company = company_for_command(options["company"])
         base_url = options["base_url"]
         if base_url is not None:
             parts = urlsplit(base_url)

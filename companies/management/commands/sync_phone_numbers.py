@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from companies.models import Company
+from companies.commands import company_for_command
 from companies.retell_sync import RetellNotConfigured, phone_numbers_sync, retell_failure_message
 from integrations.errors import IntegrationError
 
@@ -16,9 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
 
     def handle(self, *args, **options):
-        company = Company.objects.filter(slug=options["company"]).first()
-        if company is None:
-            raise CommandError(f"No company with slug {options['company']!r}.")
+        company = company_for_command(options["company"])
         try:
             report = phone_numbers_sync(company=company, dry_run=options["dry_run"])
         except (RetellNotConfigured, IntegrationError) as exc:

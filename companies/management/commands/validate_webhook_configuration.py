@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from companies.models import Company
+from companies.commands import company_for_command
 from companies.retell_config import webhook_configuration_validate
 from companies.retell_sync import RetellNotConfigured, retell_failure_message
 from integrations.errors import IntegrationError
@@ -17,9 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--fix", action="store_true", help="PATCH agents whose configuration differs")
 
     def handle(self, *args, **options):
-        company = Company.objects.filter(slug=options["company"]).first()
-        if company is None:
-            raise CommandError(f"No company with slug {options['company']!r}.")
+        company = company_for_command(options["company"])
         try:
             checks = webhook_configuration_validate(company=company, fix=options["fix"])
         except (RetellNotConfigured, IntegrationError) as exc:

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from booking.event_types import event_types_for_company
 from booking.results import ServiceError
-from companies.models import Company
+from companies.commands import company_for_command
 from integrations.errors import IntegrationError
 
 
@@ -13,9 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--company", required=True, help="company slug")
 
     def handle(self, *args, **options):
-        company = Company.objects.filter(slug=options["company"]).first()
-        if company is None:
-            raise CommandError(f"No company with slug {options['company']!r}.")
+        company = company_for_command(options["company"])
         try:
             event_types = event_types_for_company(company=company)
         except ServiceError as exc:

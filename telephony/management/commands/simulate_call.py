@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from companies.models import Company
+from companies.commands import company_for_command
 from telephony.simulation import demo_call_events, post_signed
 
 
@@ -25,8 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="jana.caller@example.com")
 
     def handle(self, *args, **options):
-        company = Company.objects.filter(slug=options["company"]).first()
-        if company is None or not company.retell_api_key:
+        company = company_for_command(options["company"])
+        if not company.retell_api_key:
             raise CommandError(f"No company {options['company']!r} with a Retell key.")
         number = company.phone_numbers.filter(is_active=True).values_list("number", flat=True).first()
         if number is None:

@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from companies.models import Company
+from companies.commands import company_for_command
 from telephony.simulation import live_call_script
 
 
@@ -18,9 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--date", type=date.fromisoformat, help="YYYY-MM-DD (default: next weekday)")
 
     def handle(self, *args, **options):
-        company = Company.objects.filter(slug=options["company"]).first()
-        number = company.phone_numbers.filter(is_active=True).first() if company else None
-        if company is None or number is None or not company.retell_api_key:
+        company = company_for_command(options["company"])
+        number = company.phone_numbers.filter(is_active=True).first()
+        if number is None or not company.retell_api_key:
             raise CommandError(f"Company {options['company']!r} needs a Retell key and an active number.")
         day = options["date"] or _next_weekday()
         try:
