@@ -7,13 +7,21 @@ call_analysis; call_analyzed carries everything).
 import json
 import secrets
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import requests
 
 from integrations.retell.signature import SIGNATURE_HEADER, sign
 
 CALLER = "+4915112345678"
+
+
+def next_weekday() -> date:
+    """A Monday-to-Friday at least two days ahead: inside the demo calendar's opening hours."""
+    day = date.today() + timedelta(days=2)
+    while day.weekday() > 4:
+        day += timedelta(days=1)
+    return day
 
 
 def demo_call_events(*, to_number: str, day: date, at: str, name: str, email: str) -> list[dict]:

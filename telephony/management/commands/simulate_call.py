@@ -1,16 +1,9 @@
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
 from companies.commands import company_for_command
-from telephony.simulation import demo_call_events, post_signed
-
-
-def _next_weekday() -> date:
-    day = date.today() + timedelta(days=2)
-    while day.weekday() > 4:
-        day += timedelta(days=1)
-    return day
+from telephony.simulation import demo_call_events, next_weekday, post_signed
 
 
 class Command(BaseCommand):
@@ -33,7 +26,7 @@ class Command(BaseCommand):
             raise CommandError("The company has no active phone number.")
         events = demo_call_events(
             to_number=number,
-            day=options["date"] or _next_weekday(),
+            day=options["date"] or next_weekday(),
             at=options["time"],
             name=options["name"],
             email=options["email"],

@@ -1,9 +1,9 @@
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
 from companies.commands import company_for_command
-from telephony.simulation import live_call_script
+from telephony.simulation import live_call_script, next_weekday
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         number = company.phone_numbers.filter(is_active=True).first()
         if number is None or not company.retell_api_key:
             raise CommandError(f"Company {options['company']!r} needs a Retell key and an active number.")
-        day = options["date"] or _next_weekday()
+        day = options["date"] or next_weekday()
         try:
             answers = live_call_script(
                 base_url=options["url"].rstrip("/"),
@@ -38,10 +38,3 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(f"{len(failed)} steps did not succeed: {failed[0]['message']}")
         self.stdout.write(self.style.SUCCESS(f"Live call scripted: {len(answers)} function calls answered."))
-
-
-def _next_weekday() -> date:
-    day = date.today() + timedelta(days=2)
-    while day.weekday() > 4:
-        day += timedelta(days=1)
-    return day
