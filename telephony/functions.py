@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from askpro import metrics
 from telephony.live import HANDLERS, Unanswerable, answer, normalized_args
 from telephony.live_context import live_context
-from telephony.retell_auth import Refused, verified_company
+from telephony.retell_auth import Refused, json_object, verified_company
 from telephony.speech import say
 
 logger = logging.getLogger(__name__)
@@ -49,11 +49,8 @@ def retell_function(request, webhook_key: str):
 
 
 def _parsed(request) -> dict:
-    try:
-        payload = json.loads(request.body)
-    except (UnicodeDecodeError, ValueError):
-        raise Refused(400, "body is not JSON") from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("call", {}), dict):
+    payload = json_object(request)
+    if not isinstance(payload.get("call", {}), dict):
         raise Refused(400, "body is not a function call")
     return payload
 

@@ -6,6 +6,7 @@ all of them pass.
 """
 
 import ipaddress
+import json
 import logging
 
 from django.conf import settings
@@ -69,3 +70,15 @@ def verified_company(request, webhook_key: str) -> Company:
         raise Refused(404, "unknown url")
     check_signature(request, company)
     return company
+
+
+def json_object(request) -> dict:
+    """The body as a JSON object, or a 400 (read after the signature check, never before it
+    except where the body itself names the company: the legacy webhook URL)."""
+    try:
+        payload = json.loads(request.body)
+    except (UnicodeDecodeError, ValueError):
+        raise Refused(400, "body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise Refused(400, "body is not a JSON object")
+    return payload

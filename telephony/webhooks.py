@@ -1,6 +1,5 @@
 """Retell webhook endpoints: verify, store, acknowledge. No Cal.com call in the request path."""
 
-import json
 import logging
 
 from django.conf import settings
@@ -14,7 +13,7 @@ from companies.models import Company
 from companies.phone_lookup import phone_number_owner
 from telephony.events import HANDLED_EVENTS, dialed_number
 from telephony.inbox import webhook_event_record
-from telephony.retell_auth import Refused, check_signature, check_source, verified_company
+from telephony.retell_auth import Refused, check_signature, check_source, json_object, verified_company
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +24,7 @@ def company_webhook(request, webhook_key: str):
     """POST /api/retell/webhook/<company webhook key>"""
     try:
         company = verified_company(request, webhook_key)
-        return _accept(request, company, _parsed(request))
+        return _accept(request, company, json_object(request))
     except Refused as refused:
         metrics.webhook_total.labels("-", f"refused_{refused.status}").inc()
         return refused.response()
@@ -37,23 +36,13 @@ def legacy_webhook(request):
     """POST /api/retell/webhook: the old single URL; the dialed number names the company."""
     try:
         check_source(request)
-        payload = _parsed(request)  # read before verifying only to learn whose key verifies it
+        payload = json_object(request)  # read before verifying only to learn whose key verifies it
         company = _company_for_call(payload.get("call") or {})
         check_signature(request, company)
         return _accept(request, company, payload)
     except Refused as refused:
         metrics.webhook_total.labels("-", f"refused_{refused.status}").inc()
         return refused.response()
-
-
-def _parsed(request) -> dict:
-    try:
-        payload = json.loads(request.body)
-    except (UnicodeDecodeError, ValueError):
-        raise Refused(400, "body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise Refused(400, "body is not a JSON object")
-    return payload
 
 
 def _company_for_call(call: dict) -> Company:
