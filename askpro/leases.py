@@ -7,12 +7,13 @@ dies leaves a lease that runs out, after which anyone may take the row over.
 from datetime import timedelta
 
 from django.db.models import Q
-from django.utils import timezone
+
+from core import clock
 
 
 def take_over(model, *, pk, statuses, processing: str, lease: timedelta) -> bool:
     """Move row `pk` from one of `statuses` (or an expired PROCESSING lease) to `processing`."""
-    now = timezone.now()
+    now = clock.now()
     claimable = Q(status__in=list(statuses)) | Q(status=processing, lease_until__lt=now)
     return bool(
         model.objects.filter(claimable, pk=pk).update(
@@ -23,7 +24,7 @@ def take_over(model, *, pk, statuses, processing: str, lease: timedelta) -> bool
 
 def due_ids(model, *, retrying: str, processing: str, limit: int = 200, extra: Q | None = None) -> list[int]:
     """Rows whose retry time has come or whose worker's lease ran out, oldest first."""
-    now = timezone.now()
+    now = clock.now()
     due = Q(status=retrying, next_attempt_at__lte=now) | Q(status=processing, lease_until__lt=now)
     if extra is not None:
         due |= extra

@@ -16,7 +16,6 @@ import os
 import statistics
 import sys
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,9 +37,11 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from companies.models import Branch, Company, PhoneNumber  # noqa: E402
+from core import clock  # noqa: E402
 from integrations.cache import clear_cached_data  # noqa: E402
 from integrations.calcom.sandbox import start_sandbox  # noqa: E402
 from integrations.retell.signature import sign  # noqa: E402
+from telephony.simulation import next_weekday  # noqa: E402
 
 KEY = "key_bench_retell"
 
@@ -60,9 +61,7 @@ def prepare(base_url: str) -> Company:
 
 
 def timed_calls(client: Client, company: Company, count: int, *, clear_each: bool) -> list[float]:
-    day = date.today() + timedelta(days=3)
-    while day.weekday() > 4:
-        day += timedelta(days=1)
+    day = next_weekday()
     samples = []
     for i in range(count):
         if clear_each:
@@ -83,7 +82,7 @@ def timed_calls(client: Client, company: Company, count: int, *, clear_each: boo
             f"/api/retell/functions/{company.webhook_key}",
             body,
             content_type="application/json",
-            HTTP_X_RETELL_SIGNATURE=sign(body, KEY, int(time.time() * 1000)),
+            HTTP_X_RETELL_SIGNATURE=sign(body, KEY, clock.now_ms()),
         )
         samples.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200 and response.json()["success"], response.content

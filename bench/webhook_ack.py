@@ -40,6 +40,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 
 from companies.models import Company  # noqa: E402
+from core import clock  # noqa: E402
 from integrations.retell.signature import sign  # noqa: E402
 from telephony.models import WebhookEvent  # noqa: E402
 from telephony.simulation import demo_call_events  # noqa: E402
@@ -109,7 +110,7 @@ def fire(url: str, payloads: list[bytes], rate: int) -> tuple[list[float], int]:
         session_local.s = session
         headers = {
             "Content-Type": "application/json",
-            "x-retell-signature": sign(body, KEY, int(time.time() * 1000)),
+            "x-retell-signature": sign(body, KEY, clock.now_ms()),
         }
         started = time.perf_counter()
         response = session.post(url, data=body, headers=headers, timeout=10)
@@ -133,7 +134,7 @@ def fire_wrk(url: str, payloads: list[bytes], rate: int, seconds: int) -> str:
     as much as 32 Python threads do. Returns wrk's latency report."""
     connections = max(4, rate // 15)
     lines = Path(tempfile.mkstemp(prefix="askpro-bench-", suffix=".tsv")[1])
-    now_ms = int(time.time() * 1000)
+    now_ms = clock.now_ms()
     lines.write_text("".join(f"{sign(b, KEY, now_ms)}\t{b.decode()}\n" for b in payloads))
     # Each connection waits, then sends: the pause leaves room for ~10 ms of our own answer time.
     env = {**os.environ, "WRK_DELAY_MS": str(max(1, int(connections * 1000 / rate) - 10))}

@@ -5,9 +5,10 @@ from datetime import date, datetime, timedelta
 
 from booking import cache
 from booking.calcom import calcom_read
-from booking.clock import local_day_bounds_utc, now, parse_date, parse_datetime, today_in, zone
 from booking.results import ErrorType, ServiceError, failure_from, ok
 from booking.selectors import branch_for_event_type, company_get
+from booking.times import local_day_bounds_utc, parse_date, parse_datetime, zone
+from core import clock
 from integrations.errors import IntegrationError
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def check_availability(
     try:
         company, tz_name = _scope(company_id, event_type_id, branch_id, timezone)
         tz = zone(tz_name)
-        first = parse_date(date_from, field="date_from") if date_from else today_in(tz)
+        first = parse_date(date_from, field="date_from") if date_from else clock.today_in(tz)
         last = parse_date(date_to, field="date_to") if date_to else first + timedelta(days=DEFAULT_DAYS)
         _check_range(first, last)
         slots, cached_until = free_slots(
@@ -115,7 +116,7 @@ def find_alternative_slots(
         slots, _ = free_slots(
             company=company,
             event_type_id=event_type_id,
-            first=max(first, today_in(tz)),
+            first=max(first, clock.today_in(tz)),
             last=last,
             tz_name=tz_name,
         )
@@ -146,7 +147,7 @@ def _check_limits(search_days: int, max_alternatives: int) -> None:
 def rank_alternatives(slots: list[dict], wish: datetime) -> list[dict]:
     """Every free slot except the wish itself, closest first: by day, then by time of day."""
     wish_minutes = wish.hour * 60 + wish.minute
-    current = now()
+    current = clock.now()
     ranked = []
     for slot in slots:
         start = datetime.fromisoformat(slot["start"])

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from booking.clock import parse_datetime, zone
 from booking.results import ErrorType, ServiceError
+from booking.times import parse_datetime, zone
 from companies.validators import normalize_e164
 from integrations.calcom.client import (
     METADATA_MAX_KEY_LENGTH,

@@ -8,9 +8,9 @@ every process (the version lives in the shared cache, without expiry).
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.utils import timezone
 
 from askpro import metrics
+from core import clock
 
 EVENT_TYPES_TTL = 5 * 60
 AVAILABILITY_TTL = 5 * 60
@@ -31,7 +31,7 @@ def availability_get(company_id: int, event_type_id: int, window: str):
 
 def availability_set(company_id: int, event_type_id: int, window: str, slots) -> datetime:
     """Store slots; returns when they expire (reported to callers as `cached_until`)."""
-    until = timezone.now() + timedelta(seconds=AVAILABILITY_TTL)
+    until = clock.now() + timedelta(seconds=AVAILABILITY_TTL)
     key = _availability_key(company_id, event_type_id, window)
     cache.set(key, {"slots": slots, "cached_until": until.isoformat()}, AVAILABILITY_TTL)
     return until

@@ -3,15 +3,15 @@
 import logging
 
 from django.db import transaction
-from django.utils import timezone as dj_timezone
 
 from askpro import metrics
 from booking import cache
 from booking.calcom import calcom_write
-from booking.clock import parse_datetime, zone
 from booking.models import Appointment, AppointmentStatus
 from booking.results import ErrorType, ServiceError, failure_from, ok
 from booking.selectors import appointment_by_reference, company_get
+from booking.times import parse_datetime, zone
+from core import clock
 from integrations.errors import IntegrationError
 
 logger = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ def cancel_booking(*, company_id, booking_id, cancellation_reason: str | None = 
         return exc.result
     except IntegrationError as exc:
         return failure_from(exc, otherwise=ErrorType.CANCELLATION_FAILED)
-    appointment.status, appointment.cancelled_at = AppointmentStatus.CANCELLED, dj_timezone.now()
+    appointment.status, appointment.cancelled_at = AppointmentStatus.CANCELLED, clock.now()
     appointment.save(update_fields=["status", "cancelled_at", "updated_at"])
     if appointment.event_type_id:
         cache.availability_invalidate(company.pk, appointment.event_type_id)

@@ -23,11 +23,12 @@ from booking.booking_input import (
     idempotency_key_for,
 )
 from booking.calcom import calcom_read, calcom_write
-from booking.clock import now, parse_datetime, zone
 from booking.models import AppointmentStatus, BookingRequest, BookingRequestStatus
 from booking.requests import booking_request_await, booking_request_claim, booking_request_take_over
 from booking.results import ErrorType, ServiceError, fail, failure_from, ok
 from booking.selectors import branch_for_event_type, company_get
+from booking.times import parse_datetime, zone
+from core import clock
 from integrations.calcom.errors import BookingConflict
 from integrations.errors import IntegrationError, TransientError
 
@@ -226,7 +227,7 @@ def _schedule_retry(request: BookingRequest, result: dict, exc: Exception) -> di
             BookingRequestStatus.RETRYING,
             result,
             last_error=str(exc)[:2000],
-            next_attempt_at=now() + timedelta(seconds=delay),
+            next_attempt_at=clock.now() + timedelta(seconds=delay),
         )
     metrics.booking_total.labels("retrying").inc()
     return result
@@ -237,7 +238,7 @@ def _close(request: BookingRequest, status: str, result: dict, **fields) -> None
         status=status,
         result=result,
         lease_until=None,
-        updated_at=now(),
+        updated_at=clock.now(),
         **{"last_error": "", "next_attempt_at": None, **fields},
     )
     request.refresh_from_db()

@@ -13,10 +13,10 @@ from django.db import IntegrityError, transaction
 
 from askpro.leases import due_ids, take_over
 from booking.booking_input import BookingInput
-from booking.clock import now
 from booking.customers import customer_upsert
 from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus
 from booking.results import ErrorType, fail
+from core import clock
 
 LEASE = timedelta(seconds=90)  # longer than one Cal.com POST plus its lookup can take
 REPLAY_WINDOW = timedelta(hours=24)
@@ -29,7 +29,7 @@ def booking_request_claim(*, company, branch, booking: BookingInput, key: str) -
     if created:
         return created, True
     existing = BookingRequest.objects.get(idempotency_key=key)
-    if existing.is_finished and existing.created_at < now() - REPLAY_WINDOW and _retire(existing):
+    if existing.is_finished and existing.created_at < clock.now() - REPLAY_WINDOW and _retire(existing):
         return booking_request_claim(company=company, branch=branch, booking=booking, key=key)
     return existing, False
 
@@ -57,7 +57,7 @@ def _insert(*, company, branch, booking: BookingInput, key: str) -> BookingReque
                 call_id=booking.call_id,
                 payload=booking.as_payload(),
                 appointment=appointment,
-                lease_until=now() + LEASE,
+                lease_until=clock.now() + LEASE,
             )
     except IntegrityError:
         return None
@@ -103,7 +103,7 @@ def booking_request_await(
     while request.status == BookingRequestStatus.PROCESSING:
         if (
             request.lease_until
-            and request.lease_until < now()
+            and request.lease_until < clock.now()
             and execute
             and booking_request_take_over(request)
         ):

@@ -29,8 +29,8 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db.models import F, Q
-from django.utils import timezone
 
+from core import clock
 from integrations.errors import CircuitOpen, IntegrationError, TransientError
 from integrations.models import BreakerState, CircuitBreakerState
 
@@ -72,7 +72,8 @@ class Permit:
 class CircuitBreaker:
     """Guards calls to one external service; see the module docstring for the rules."""
 
-    def __init__(self, service: str, *, config: dict | None = None, clock: Clock = timezone.now):
+    # `clock` is the one clock unless a test passes one it moves by hand.
+    def __init__(self, service: str, *, config: dict | None = None, clock: Clock = clock.now):
         self.service = service
         self.config = BreakerConfig.from_settings(config)
         self._clock = clock

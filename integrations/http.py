@@ -17,6 +17,7 @@ from django.conf import settings
 from urllib3.exceptions import NewConnectionError
 
 from askpro.metrics import api_duration_seconds
+from core import clock
 from integrations.errors import BadRequest, IntegrationError, TransientError
 
 # requests raises these for a request we could not even build (bad base URL or header): our
@@ -167,7 +168,7 @@ def retry_after_header_seconds(headers: Mapping[str, str], *, now: float | None 
     value = headers.get("Retry-After")
     if not value:
         return None
-    now = time.time() if now is None else now
+    now = clock.now().timestamp() if now is None else now
     seconds = float_or_none(value)
     if seconds is not None:
         return max(0.0, seconds)

@@ -13,9 +13,9 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from booking import clock
 from booking.selectors import customer_by_phone, upcoming_appointments_for_phone
 from companies.validators import normalize_e164
+from core import clock
 from telephony.live_context import live_context
 from telephony.retell_auth import Refused, verified_company
 from telephony.speech import spoken_day, spoken_when
@@ -49,7 +49,7 @@ def inbound_variables(company, inbound: dict) -> dict[str, str]:
             "to_number": inbound.get("to_number", ""),
         },
     )
-    today = clock.now().astimezone(ctx.tz).date()
+    today = clock.today_in(ctx.tz)
     variables = {
         "company_name": company.name,
         "branch_name": ctx.branch.name if ctx.branch else "",

@@ -3,7 +3,6 @@
 
 from datetime import datetime, timedelta
 
-from booking import clock
 from booking.models import Appointment
 from booking.selectors import upcoming_appointments_for_phone
 from booking.services import (
@@ -13,6 +12,7 @@ from booking.services import (
     find_alternative_slots,
     update_booking,
 )
+from core import clock
 from telephony.booking_wish import ALIASES, WishError
 from telephony.live_context import LiveContext, appointment_ref
 from telephony.speech import say, spoken_day, spoken_list, spoken_time, spoken_when

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from booking import clock
 from companies.models import Branch, Company
 from companies.phone_lookup import phone_number_owner
 from companies.validators import normalize_e164
+from core import clock
 from telephony.booking_wish import parse_date, parse_time
 from telephony.events import caller_number, dialed_number
 
@@ -33,7 +33,7 @@ class LiveContext:
         return ZoneInfo(self.branch.effective_timezone if self.branch else self.company.timezone)
 
     def today(self) -> date:
-        return clock.now().astimezone(self.tz).date()
+        return clock.today_in(self.tz)
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import F
-from django.utils import timezone
 
 from askpro import metrics
 from askpro.leases import backoff_seconds, due_ids, take_over
@@ -14,6 +13,7 @@ from booking.customers import customer_upsert
 from companies.models import Branch
 from companies.phone_lookup import phone_number_owner
 from companies.validators import normalize_e164
+from core import clock
 from telephony.booking_wish import merged_variables
 from telephony.calls import ForeignCall, call_upsert
 from telephony.events import BOOKING_EVENTS, caller_number, dialed_number
@@ -119,7 +119,7 @@ def _result(event, *, success=True, message="", customer=None, outcome: BookingO
 
 
 def _finish(event: WebhookEvent, status: str, result: dict, *, last_error: str = "") -> dict:
-    now = timezone.now()
+    now = clock.now()
     WebhookEvent.objects.filter(pk=event.pk).update(
         status=status,
         result=result,
@@ -143,7 +143,7 @@ def _retry_later(event: WebhookEvent, reason: str) -> dict:
             last_error=message,
         )
     delay = backoff_seconds(event.attempts, base=settings.WEBHOOK_RETRY_BASE_SECONDS)
-    now = timezone.now()
+    now = clock.now()
     result = _result(event, success=False, message=f"Will retry: {reason}")
     WebhookEvent.objects.filter(pk=event.pk).update(
         status=WebhookEventStatus.RETRYING,
@@ -161,7 +161,7 @@ def webhook_events_due() -> list[int]:
     """Due retries, abandoned claims, and received events nobody picked up within a minute."""
     from django.db.models import Q
 
-    stale = timezone.now() - timedelta(minutes=1)
+    stale = clock.now() - timedelta(minutes=1)
     return due_ids(
         WebhookEvent,
         retrying=WebhookEventStatus.RETRYING,

@@ -6,19 +6,21 @@ call_analysis; call_analyzed carries everything).
 
 import json
 import secrets
-import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import requests
 
+from core import clock
 from integrations.retell.signature import SIGNATURE_HEADER, sign
 
 CALLER = "+4915112345678"
+DEMO_ZONE = ZoneInfo("Europe/Berlin")  # the demo tenant's branches
 
 
 def next_weekday() -> date:
     """A Monday-to-Friday at least two days ahead: inside the demo calendar's opening hours."""
-    day = date.today() + timedelta(days=2)
+    day = clock.today_in(DEMO_ZONE) + timedelta(days=2)
     while day.weekday() > 4:
         day += timedelta(days=1)
     return day
@@ -26,7 +28,7 @@ def next_weekday() -> date:
 
 def demo_call_events(*, to_number: str, day: date, at: str, name: str, email: str) -> list[dict]:
     call_id = f"call_sim_{secrets.token_hex(8)}"
-    started = int(time.time() * 1000) - 120_000
+    started = clock.now_ms() - 120_000
     wish = {
         "booking_confirmed": "true",
         "datum": day.strftime("%d.%m.%Y"),
@@ -79,7 +81,7 @@ def demo_call_events(*, to_number: str, day: date, at: str, name: str, email: st
 
 def post_signed(url: str, payload: dict, api_key: str, *, timeout: float = 10.0) -> requests.Response:
     body = json.dumps(payload, ensure_ascii=False).encode()
-    header = sign(body, api_key, int(datetime.now().timestamp() * 1000))
+    header = sign(body, api_key, clock.now_ms())
     return requests.post(
         url,
         data=body,

@@ -9,12 +9,15 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests import timeline
+
 FIXTURES = Path(__file__).parent / "fixtures" / "calcom"
 BASE = "https://api.cal.com/v2"
 
 
 def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+    """The contract fixture `name`, its {{date tokens}} rendered for the pinned now."""
+    return timeline.render(json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8")))
 
 
 def _z(value: datetime) -> str:

@@ -1,8 +1,26 @@
 import pytest
+import time_machine
 
 from companies.services import staff_member_add
 from integrations.cache import clear_cached_data
+from tests import timeline
 from tests.factories import BranchFactory, CompanyFactory, PhoneNumberFactory, UserFactory
+
+TEST_NOW = timeline.pinned_at()
+
+
+def pytest_report_header(config):
+    return f"clock pinned at {timeline.z(TEST_NOW)} (repeat with {timeline.ENV}={timeline.z(TEST_NOW)})"
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    """Every test runs at TEST_NOW, frozen, for the whole process (threads and in-process servers
+    included). time-machine moves the C-level clocks, so `core.clock`, Django and the libraries
+    all agree; monotonic time is left alone, so timeouts and polling still work. A test that must
+    stand at another moment (a DST switch) moves it with `pinned_clock.move_to(...)`."""
+    with time_machine.travel(TEST_NOW, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,8 @@ import json
 import time
 from pathlib import Path
 
+from tests import timeline
+
 FIXTURES = Path(__file__).parent / "fixtures" / "retell"
 BASE = "https://api.retellai.com"
 
@@ -34,7 +36,8 @@ OMIT = object()
 
 
 def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    """The contract fixture `name`, its {{date tokens}} rendered for the pinned now."""
+    return timeline.render(json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8")))
 
 
 def sign(body: bytes, api_key: str, ts_ms: int | None = None) -> str:

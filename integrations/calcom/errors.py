@@ -9,11 +9,11 @@ Reference: https://cal.com/docs/api-reference/v2/introduction
 """
 
 import json
-import time
 from collections.abc import Mapping
 
 import requests
 
+from core import clock
 from integrations.errors import (
     AuthError,
     BadRequest,
@@ -131,7 +131,7 @@ def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None)
     `X-RateLimit-Reset-Default` = seconds remaining (contract §2.9); one third-party page calls it
     an epoch, so a value that can only be an epoch is converted.
     """
-    now = time.time() if now is None else now
+    now = clock.now().timestamp() if now is None else now
     seconds = retry_after_header_seconds(headers, now=now)
     if seconds is None:
         seconds = float_or_none(headers.get("X-RateLimit-Reset-Default"))

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core import clock
+
 BERLIN = "Europe/Berlin"
 
 Clock = Callable[[], datetime]
@@ -33,7 +35,7 @@ DEFAULT_BOOKING_WINDOW_DAYS = 60
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class SandboxError(Exception):

@@ -28,7 +28,8 @@ Callers log `InvalidSignature.reason`, never the key, the header or the body (co
 import hashlib
 import hmac
 import re
-import time
+
+from core import clock
 
 SIGNATURE_HEADER = "x-retell-signature"
 TOLERANCE_MS = 5 * 60 * 1000  # contract §2.1: "within 5 minutes of the current time"
@@ -117,4 +118,4 @@ def _digest(text: str, api_key: str, ts_ms: int) -> str:
 
 
 def _now_ms() -> int:
-    return int(time.time() * 1000)
+    return clock.now_ms()

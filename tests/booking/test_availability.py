@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.clock import local_day_bounds_utc
 from booking.services import check_availability, create_booking, find_alternative_slots
+from booking.times import local_day_bounds_utc
 from tests.booking.conftest import EVENT_TYPE_ID
 from tests.calcom_fakes import BASE, booking_output, fixture, slots_range
 

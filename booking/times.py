@@ -1,16 +1,9 @@
-"""Wall-clock and UTC: callers speak local time, Cal.com wants UTC."""
+"""Wall-clock and UTC: callers speak local time, Cal.com wants UTC. ("Now" is core.clock.)"""
 
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.utils import timezone
-
 from booking.results import ErrorType, ServiceError
-
-
-def now() -> datetime:
-    """The current UTC time (one place to move in tests)."""
-    return timezone.now()
 
 
 def zone(name: str) -> zoneinfo.ZoneInfo:
@@ -50,7 +43,3 @@ def local_day_bounds_utc(first: date, last: date, tz: zoneinfo.ZoneInfo) -> tupl
     start = datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
     return start, end
-
-
-def today_in(tz: zoneinfo.ZoneInfo) -> date:
-    return now().astimezone(tz).date()
