@@ -1,7 +1,7 @@
 """Test data builders. Numbers are valid German numbers so E.164 validation passes."""
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import factory
 from django.contrib.auth import get_user_model
@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from booking.models import Appointment, AppointmentSource, Customer
 from companies.models import Branch, Company, PhoneNumber
 from telephony.models import Call
+from tests import timeline
 
 _numbers = itertools.count(1000000)
 
@@ -71,7 +72,8 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     company = factory.SubFactory(CompanyFactory)
     branch = factory.SubFactory(BranchFactory, company=factory.SelfAttribute("..company"))
     customer = factory.SubFactory(CustomerFactory, company=factory.SelfAttribute("..company"))
-    start = factory.LazyFunction(lambda: datetime(2027, 3, 23, 9, 0, tzinfo=UTC))
+    # The booking day (a Tuesday at least two days ahead) at 10:00 in Berlin.
+    start = factory.LazyFunction(lambda: timeline.utc(timeline.booking_day(), "10:00"))
     end = factory.LazyAttribute(lambda o: o.start + timedelta(minutes=30))
     source = AppointmentSource.ADMIN
 

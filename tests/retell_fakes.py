@@ -5,7 +5,8 @@ event as §1.4 says (`call_started` has no transcript, `call_ended` no `call_ana
 function body `{name, args, call}` §4.1; inbound webhook §4.2; signature header §2.
 
 The call is company_a's (tests/conftest.py): the caller dials +493011111111 and books a
-"Beratung" on Tuesday 2026-12-01 at 11:00 (Europe/Berlin), spoken in German.
+"Beratung" at 11:00 (Europe/Berlin) on `timeline.booking_day()`, the first Tuesday at
+least two days after the pinned now, spoken in German.
 
 `sign` is written here from the documented scheme, independently of
 integrations/retell/signature.py, so tests of our verifier are not checked against themselves.

@@ -24,6 +24,11 @@ GERMAN_MONTHS = [
     *("Januar", "Februar", "März", "April", "Mai", "Juni"),
     *("Juli", "August", "September", "Oktober", "November", "Dezember"),
 ]
+GERMAN_WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+ENGLISH_MONTHS = [
+    *("January", "February", "March", "April", "May", "June"),
+    *("July", "August", "September", "October", "November", "December"),
+]
 TUESDAY = 1
 
 
@@ -96,6 +101,16 @@ def ms(moment: datetime) -> int:
 def german_date(day: date) -> str:
     """'1. Dezember', as the agent says it."""
     return f"{day.day}. {GERMAN_MONTHS[day.month - 1]}"
+
+
+def german_weekday(day: date) -> str:
+    """'Dienstag', for a day whose weekday the test cannot know in advance (today)."""
+    return GERMAN_WEEKDAYS[day.weekday()]
+
+
+def english_date(day: date) -> str:
+    """'1 December', as the agent says it in English."""
+    return f"{day.day} {ENGLISH_MONTHS[day.month - 1]}"
 
 
 def next_offset_change(after: datetime, zone: ZoneInfo = BERLIN, *, forward: bool) -> datetime:

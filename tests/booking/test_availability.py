@@ -1,27 +1,19 @@
 """Availability (cached, UTC windows for local days) and alternatives near a wish."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, time, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from booking.services import check_availability, create_booking, find_alternative_slots
 from booking.times import local_day_bounds_utc
+from tests import timeline
 from tests.booking.conftest import EVENT_TYPE_ID
 from tests.calcom_fakes import BASE, booking_output, fixture, slots_range
+from tests.timeline import BERLIN
 
 pytestmark = pytest.mark.django_db
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-@pytest.fixture(autouse=True)
-def _now(monkeypatch):
-    """The clock stands on Monday 2026-11-30, 08:00 UTC."""
-    current = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-    monkeypatch.setattr("booking.clock.now", lambda: current)
-    monkeypatch.setattr("booking.availability.now", lambda: current)
-    return current
+WINTER, SUMMER = timezone(timedelta(hours=1)), timezone(timedelta(hours=2))  # Berlin's CET / CEST
 
 
 def _query(call) -> dict:
@@ -29,64 +21,76 @@ def _query(call) -> dict:
 
 
 def test_slots_for_local_days_are_asked_for_a_utc_window_and_returned_local(company, calcom):
+    day = timeline.booking_day()  # the fixture's slots: that day 09:00 and 09:30, the next 14:00
+    following = day + timedelta(days=1)
     calcom.add("GET", f"{BASE}/slots", json=fixture("slots_range"))
     result = check_availability(
-        company_id=company.pk, event_type_id=EVENT_TYPE_ID, date_from="2026-12-01", date_to="2026-12-02"
+        company_id=company.pk,
+        event_type_id=EVENT_TYPE_ID,
+        date_from=day.isoformat(),
+        date_to=following.isoformat(),
     )
     query = _query(calcom.calls[0])
-    assert query["start"] == "2026-11-30T23:00:00Z"  # local midnight, Berlin in winter
-    assert query["end"] == "2026-12-02T23:00:00Z"
+    assert query["start"] == timeline.z(timeline.at(day, "00:00"))  # local midnight in Berlin
+    assert query["end"] == timeline.z(timeline.at(following + timedelta(days=1), "00:00"))
     assert (query["eventTypeId"], query["timeZone"]) == (str(EVENT_TYPE_ID), "Europe/Berlin")
     assert calcom.calls[0].request.headers["cal-api-version"] == "2024-09-04"
     assert result["success"] is True
-    assert result["date_range"] == {"from": "2026-12-01", "to": "2026-12-02"}
+    assert result["date_range"] == {"from": day.isoformat(), "to": following.isoformat()}
     assert result["timezone"] == "Europe/Berlin" and result["event_type_id"] == EVENT_TYPE_ID
     assert [(s["date"], s["time"]) for s in result["available_slots"]] == [
-        ("2026-12-01", "09:00"),
-        ("2026-12-01", "09:30"),
-        ("2026-12-02", "14:00"),
+        (day.isoformat(), "09:00"),
+        (day.isoformat(), "09:30"),
+        (following.isoformat(), "14:00"),
     ]
-    assert result["available_slots"][0]["start"] == "2026-12-01T09:00:00+01:00"
+    assert result["available_slots"][0]["start"] == timeline.at(day, "09:00").isoformat()  # +01:00/+02:00
     assert result["cached_until"]
 
 
 def test_defaults_are_today_plus_seven_days_in_the_branch_timezone(company, calcom):
     calcom.add("GET", f"{BASE}/slots", json=slots_range({}))
     result = check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID)
-    assert result["date_range"] == {"from": "2026-11-30", "to": "2026-12-07"}
+    today = timeline.today()  # Berlin's today, not UTC's
+    assert result["date_range"] == {"from": today.isoformat(), "to": timeline.days_ahead(7).isoformat()}
     assert result["available_slots"] == []
 
 
 def test_a_cache_hit_makes_no_http_call(company, calcom):
+    day = timeline.booking_day().isoformat()
     calcom.add("GET", f"{BASE}/slots", json=fixture("slots_range"))
-    first = check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID, date_from="2026-12-01")
-    second = check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID, date_from="2026-12-01")
+    first = check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID, date_from=day)
+    second = check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID, date_from=day)
     assert len(calcom.calls) == 1
     assert second["available_slots"] == first["available_slots"]
     assert second["cached_until"] == first["cached_until"]
 
 
 def test_booking_through_us_drops_the_cached_availability(company, calcom):
+    day = timeline.booking_day()
     calcom.add("GET", f"{BASE}/slots", json=fixture("slots_range"))
-    check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID, date_from="2026-12-01")
-    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID, date_from=day.isoformat())
+    start = timeline.utc(day, "09:00")
     calcom.add(
-        "POST", f"{BASE}/bookings", status=201, json=booking_output(start=start, end=start.replace(minute=30))
+        "POST",
+        f"{BASE}/bookings",
+        status=201,
+        json=booking_output(start=start, end=start + timedelta(minutes=30)),
     )
     create_booking(
         company_id=company.pk, event_type_id=EVENT_TYPE_ID, start=start, name="Jana", email="jana@example.com"
     )
     calcom.add("GET", f"{BASE}/slots", json=slots_range({}))
-    again = check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID, date_from="2026-12-01")
+    again = check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID, date_from=day.isoformat())
     assert [c.request.method for c in calcom.calls] == ["GET", "POST", "GET"]
     assert again["available_slots"] == []
 
 
 def test_cache_is_per_company(company, other_company, calcom):
+    day = timeline.booking_day().isoformat()
     calcom.add("GET", f"{BASE}/slots", json=fixture("slots_range"))
     calcom.add("GET", f"{BASE}/slots", json=slots_range({}))
-    check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID, date_from="2026-12-01")
-    theirs = check_availability(company_id=other_company.pk, event_type_id=77, date_from="2026-12-01")
+    check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID, date_from=day)
+    theirs = check_availability(company_id=other_company.pk, event_type_id=77, date_from=day)
     assert theirs["available_slots"] == [] and len(calcom.calls) == 2
     assert calcom.calls[1].request.headers["Authorization"] == "Bearer cal_live_other"
 
@@ -96,80 +100,111 @@ def test_another_companys_event_type_is_not_found(company, other_company, calcom
     assert result["error"] == "configuration_error" and not calcom.calls
 
 
-@pytest.mark.parametrize(
-    ("first", "last", "start", "end"),
-    [
-        # Spring forward on Sunday 2027-03-28: that day has 23 hours.
-        (date(2027, 3, 28), date(2027, 3, 28), "2027-03-27T23:00:00+00:00", "2027-03-28T22:00:00+00:00"),
-        # Fall back on Sunday 2027-10-31: 25 hours.
-        (date(2027, 10, 31), date(2027, 10, 31), "2027-10-30T22:00:00+00:00", "2027-10-31T23:00:00+00:00"),
-        (date(2027, 3, 22), date(2027, 3, 28), "2027-03-21T23:00:00+00:00", "2027-03-28T22:00:00+00:00"),
-    ],
-)
-def test_local_day_windows_are_dst_correct(first, last, start, end):
+def _switch_day(*, forward: bool):
+    """The next Sunday Berlin springs forward (or falls back) on, as a local date."""
+    return timeline.next_offset_change(timeline.now(), forward=forward).astimezone(BERLIN).date()
+
+
+def _utc_on(day, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=UTC)
+
+
+@pytest.mark.parametrize("case", ["spring forward", "fall back", "week up to spring forward"])
+def test_local_day_windows_are_dst_correct(case):
+    if case == "fall back":
+        sunday = _switch_day(forward=False)
+        first = last = sunday
+        # 25 hours: from midnight at +02:00 to midnight at +01:00.
+        start, end = _utc_on(sunday - timedelta(days=1), 22), _utc_on(sunday, 23)
+    else:
+        sunday = _switch_day(forward=True)
+        first, last = (sunday - timedelta(days=6), sunday) if case.startswith("week") else (sunday, sunday)
+        # The spring-forward day has 23 hours: from midnight at +01:00 to midnight at +02:00.
+        start, end = _utc_on(first - timedelta(days=1), 23), _utc_on(sunday, 22)
+    assert sunday.weekday() == 6  # Berlin switches on a Sunday
     window = local_day_bounds_utc(first, last, BERLIN)
-    assert (window[0].isoformat(), window[1].isoformat()) == (start, end)
+    assert (window[0].isoformat(), window[1].isoformat()) == (start.isoformat(), end.isoformat())
 
 
-def _slots_around_fall_back():
-    """Free slots in the week of the last Sunday of October 2027 (+02:00 until the 31st 03:00)."""
+@pytest.fixture
+def fall_back_week(pinned_clock):
+    """The clock stands on the Monday before Berlin next falls back (00:00 UTC); the days around
+    that Sunday, by name."""
+    sunday = _switch_day(forward=False)
+    pinned_clock.move_to(_utc_on(sunday - timedelta(days=6), 0))
+    return {
+        "friday": sunday - timedelta(days=2),
+        "saturday": sunday - timedelta(days=1),
+        "sunday": sunday,
+        "monday": sunday + timedelta(days=1),
+        "tuesday": sunday + timedelta(days=2),
+    }
+
+
+def _slots_around_fall_back(days):
+    """Free slots in the week Berlin falls back (+02:00 until the Sunday 03:00, then +01:00)."""
+
+    def slot(day, hhmm):
+        begin = timeline.at(days[day], hhmm)
+        return (timeline.cal_local(begin), timeline.cal_local(begin + timedelta(minutes=30)))
+
     return slots_range(
         {
-            "2027-10-29": [("2027-10-29T09:00:00.000+02:00", "2027-10-29T09:30:00.000+02:00")],
-            "2027-10-30": [
-                ("2027-10-30T08:00:00.000+02:00", "2027-10-30T08:30:00.000+02:00"),
-                ("2027-10-30T11:30:00.000+02:00", "2027-10-30T12:00:00.000+02:00"),
-                ("2027-10-30T14:00:00.000+02:00", "2027-10-30T14:30:00.000+02:00"),
+            days["friday"].isoformat(): [slot("friday", "09:00")],
+            days["saturday"].isoformat(): [
+                slot("saturday", "08:00"),
+                slot("saturday", "11:30"),
+                slot("saturday", "14:00"),
             ],
-            "2027-11-01": [
-                ("2027-11-01T10:00:00.000+01:00", "2027-11-01T10:30:00.000+01:00"),
-                ("2027-11-01T16:00:00.000+01:00", "2027-11-01T16:30:00.000+01:00"),
-            ],
-            "2027-11-02": [("2027-11-02T10:30:00.000+01:00", "2027-11-02T11:00:00.000+01:00")],
+            days["monday"].isoformat(): [slot("monday", "10:00"), slot("monday", "16:00")],
+            days["tuesday"].isoformat(): [slot("tuesday", "10:30")],
         }
     )
 
 
-def test_alternatives_same_day_nearest_first_then_following_days(company, calcom, _now, monkeypatch):
-    monkeypatch.setattr("booking.availability.now", lambda: datetime(2027, 10, 25, tzinfo=UTC))
-    monkeypatch.setattr("booking.clock.now", lambda: datetime(2027, 10, 25, tzinfo=UTC))
-    calcom.add("GET", f"{BASE}/slots", json=_slots_around_fall_back())
+def test_alternatives_same_day_nearest_first_then_following_days(company, calcom, fall_back_week):
+    days = fall_back_week
+    saturday, monday = days["saturday"], days["monday"]
+    calcom.add("GET", f"{BASE}/slots", json=_slots_around_fall_back(days))
     result = find_alternative_slots(
         company_id=company.pk,
         event_type_id=EVENT_TYPE_ID,
-        preferred_start="2027-10-30T11:00:00",
+        preferred_start=f"{saturday.isoformat()}T11:00:00",
         search_days=7,
         max_alternatives=4,
     )
     query = _query(calcom.calls[0])
-    assert query["start"] == "2027-10-29T22:00:00Z"  # the wished day, local midnight (+02:00)
-    assert query["end"] == "2027-11-06T23:00:00Z"  # a week later, local midnight (+01:00)
+    # the wished day, local midnight (+02:00); a week later, local midnight (+01:00)
+    assert query["start"] == timeline.z(timeline.at(saturday, "00:00", SUMMER))
+    assert query["end"] == timeline.z(timeline.at(saturday + timedelta(days=8), "00:00", WINTER))
     assert [(a["date"], a["time"], a["days_from_preferred"]) for a in result["alternatives"]] == [
-        ("2027-10-30", "11:30", 0),
-        ("2027-10-30", "08:00", 0),
-        ("2027-10-30", "14:00", 0),
-        ("2027-11-01", "10:00", 2),
+        (saturday.isoformat(), "11:30", 0),
+        (saturday.isoformat(), "08:00", 0),
+        (saturday.isoformat(), "14:00", 0),
+        (monday.isoformat(), "10:00", 2),
     ]
     assert result["alternatives"][0]["day_of_week"] == "Saturday"
-    assert result["alternatives"][3]["start"] == "2027-11-01T10:00:00+01:00"
+    assert result["alternatives"][3]["start"] == timeline.at(monday, "10:00", WINTER).isoformat()
     assert result["total_available"] == 6  # the day before the wish is not an alternative
-    assert result["search_period"] == {"from": "2027-10-30", "to": "2027-11-06"}
+    assert result["search_period"] == {
+        "from": saturday.isoformat(),
+        "to": (saturday + timedelta(days=7)).isoformat(),
+    }
     assert result["preferred_available"] is False
     assert result["message"] == "Found 4 alternative slots."
 
 
-def test_the_wish_itself_is_reported_free_not_offered(company, calcom, monkeypatch):
-    monkeypatch.setattr("booking.availability.now", lambda: datetime(2027, 10, 25, tzinfo=UTC))
-    monkeypatch.setattr("booking.clock.now", lambda: datetime(2027, 10, 25, tzinfo=UTC))
-    calcom.add("GET", f"{BASE}/slots", json=_slots_around_fall_back())
+def test_the_wish_itself_is_reported_free_not_offered(company, calcom, fall_back_week):
+    days = fall_back_week
+    calcom.add("GET", f"{BASE}/slots", json=_slots_around_fall_back(days))
     result = find_alternative_slots(
         company_id=company.pk,
         event_type_id=EVENT_TYPE_ID,
-        preferred_start="2027-11-01T10:00:00+01:00",
+        preferred_start=timeline.at(days["monday"], "10:00", WINTER).isoformat(),
         max_alternatives=1,
     )
     assert result["preferred_available"] is True
-    assert [(a["date"], a["time"]) for a in result["alternatives"]] == [("2027-11-01", "16:00")]
+    assert [(a["date"], a["time"]) for a in result["alternatives"]] == [(days["monday"].isoformat(), "16:00")]
 
 
 @pytest.mark.parametrize(
@@ -181,7 +216,8 @@ def test_the_wish_itself_is_reported_free_not_offered(company, calcom, monkeypat
     ],
 )
 def test_alternatives_reject_bad_limits(company, calcom, kwargs, fragment):
-    args = {"company_id": company.pk, "event_type_id": EVENT_TYPE_ID, "preferred_start": "2026-12-01T10:00"}
+    wish = f"{timeline.booking_day().isoformat()}T10:00"
+    args = {"company_id": company.pk, "event_type_id": EVENT_TYPE_ID, "preferred_start": wish}
     result = find_alternative_slots(**{**args, **kwargs})
     assert result["error"] == "validation_error" and fragment in result["message"]
 

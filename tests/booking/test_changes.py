@@ -1,26 +1,32 @@
 """Reschedule and cancel: by our id or the Cal.com uid, only within the company."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from booking.models import Appointment, AppointmentStatus
 from booking.services import cancel_booking, update_booking
+from tests import timeline
 from tests.booking.conftest import EVENT_TYPE_ID
 from tests.calcom_fakes import BASE, booking_output, fixture, json_body
 from tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db
-START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def _next_day():
+    """The day the tests move the booking to: the day after it."""
+    return timeline.booking_day() + timedelta(days=1)
 
 
 @pytest.fixture
 def booked(company, branch):
+    start = timeline.utc(timeline.booking_day(), "10:00")
     return AppointmentFactory(
         company=company,
         branch=branch,
-        start=START,
-        end=START + timedelta(minutes=30),
+        start=start,
+        end=start + timedelta(minutes=30),
         status=AppointmentStatus.BOOKED,
         calcom_booking_uid="bk_3fY7qLm2",
         calcom_booking_id=9001,
@@ -57,7 +63,8 @@ def test_company_a_cannot_cancel_company_bs_booking(company, other_company, book
 
 
 def test_company_a_cannot_move_company_bs_booking(company, other_company, booked, calcom):
-    result = update_booking(company_id=other_company.pk, booking_id=booked.pk, start="2026-12-02T10:00")
+    start = f"{_next_day().isoformat()}T10:00"
+    result = update_booking(company_id=other_company.pk, booking_id=booked.pk, start=start)
     assert result["error"] == "validation_error" and not calcom.calls
 
 
@@ -79,7 +86,7 @@ def test_cal_com_refusing_a_cancel_is_a_cancellation_failure(company, booked, ca
 
 
 def test_reschedule_links_the_new_booking_to_the_old(company, booked, calcom):
-    new_start = datetime(2026, 12, 2, 13, 0, tzinfo=UTC)
+    new_start = timeline.utc(_next_day(), "14:00")
     calcom.add(
         "POST",
         f"{BASE}/bookings/bk_3fY7qLm2/reschedule",
@@ -91,11 +98,11 @@ def test_reschedule_links_the_new_booking_to_the_old(company, booked, calcom):
     result = update_booking(
         company_id=company.pk,
         booking_id=booked.pk,
-        start="2026-12-02T14:00:00",
+        start=f"{_next_day().isoformat()}T14:00:00",  # wall clock in Berlin
         reschedule_reason="Caller asked",
     )
     assert json_body(calcom.calls[0]) == {
-        "start": "2026-12-02T13:00:00Z",
+        "start": timeline.z(new_start),
         "reschedulingReason": "Caller asked",
     }
     assert result["success"] is True and result["booking"]["uid"] == "bk_new"
@@ -110,7 +117,8 @@ def test_taken_slot_on_reschedule_changes_nothing(company, booked, calcom):
     calcom.add(
         "POST", f"{BASE}/bookings/bk_3fY7qLm2/reschedule", status=400, json=fixture("error_slot_taken")
     )
-    result = update_booking(company_id=company.pk, booking_id=booked.pk, start="2026-12-02T14:00:00")
+    start = f"{_next_day().isoformat()}T14:00:00"
+    result = update_booking(company_id=company.pk, booking_id=booked.pk, start=start)
     assert result["error"] == "slot_unavailable"
     assert Appointment.objects.count() == 1
     booked.refresh_from_db()

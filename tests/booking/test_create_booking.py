@@ -2,7 +2,7 @@
 
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -13,20 +13,32 @@ from booking.models import Appointment, AppointmentStatus, BookingRequest, Booki
 from booking.services import booking_request_retry, create_booking
 from integrations.breaker import breaker_for
 from integrations.errors import TransientError
+from tests import timeline
 from tests.booking.conftest import EVENT_TYPE_ID
 from tests.calcom_fakes import BASE, booking_output, bookings_list, fixture, json_body
 
 pytestmark = pytest.mark.django_db
 
-START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 10:00 in Berlin (winter, +01:00)
-END = START + timedelta(minutes=30)
+
+def _start():
+    """The booked start: 10:00 in Berlin on the booking day, in UTC."""
+    return timeline.utc(timeline.booking_day(), "10:00")
+
+
+def _end():
+    return _start() + timedelta(minutes=30)
+
+
+def _wall_clock(hhmm: str) -> str:
+    """The booking day at `hhmm`, naive, as a caller's wish arrives ('…T10:00:00')."""
+    return f"{timeline.booking_day().isoformat()}T{hhmm}:00"
 
 
 def _book(company, **overrides):
     args = {
         "company_id": company.pk,
         "event_type_id": EVENT_TYPE_ID,
-        "start": "2026-12-01T10:00:00",
+        "start": _wall_clock("10:00"),
         "name": "Jana Caller",
         "email": "jana.caller@example.com",
         "phone": "0151 12345678",
@@ -45,7 +57,7 @@ def _echo_booking(status="accepted"):
         return (
             201,
             {},
-            json.dumps(booking_output(start=START, end=END, status=status, metadata=sent["metadata"])),
+            json.dumps(booking_output(start=_start(), end=_end(), status=status, metadata=sent["metadata"])),
         )
 
     return callback
@@ -56,7 +68,7 @@ def test_wall_clock_start_is_sent_in_utc_and_the_appointment_recorded(company, c
     result = _book(company)
     assert result["success"] is True
     body = json_body(calcom.calls[0])
-    assert body["start"] == "2026-12-01T09:00:00Z"
+    assert body["start"] == timeline.z(_start())
     assert body["eventTypeId"] == EVENT_TYPE_ID
     assert body["attendee"] == {
         "name": "Jana Caller",
@@ -69,13 +81,17 @@ def test_wall_clock_start_is_sent_in_utc_and_the_appointment_recorded(company, c
     assert all(isinstance(v, str) for v in body["metadata"].values())
     appointment = Appointment.objects.get(pk=result["appointment_id"])
     assert appointment.status == AppointmentStatus.BOOKED
-    assert (appointment.calcom_booking_uid, appointment.start, appointment.end) == ("bk_3fY7qLm2", START, END)
+    assert (appointment.calcom_booking_uid, appointment.start, appointment.end) == (
+        "bk_3fY7qLm2",
+        _start(),
+        _end(),
+    )
     assert appointment.customer.phone == "+4915112345678"
     assert result["booking"] == {
         "id": 9001,
         "uid": "bk_3fY7qLm2",
-        "start": START.isoformat(),
-        "end": END.isoformat(),
+        "start": _start().isoformat(),
+        "end": _end().isoformat(),
         "status": "booked",
         "event_type_id": EVENT_TYPE_ID,
     }
@@ -115,7 +131,7 @@ def test_ambiguous_timeout_finds_the_booking_cal_com_made_and_does_not_post_agai
         raise requests.exceptions.ReadTimeout("read timed out")
 
     def listing(request):
-        made = booking_output(start=START, end=END, metadata=sent["metadata"])["data"]
+        made = booking_output(start=_start(), end=_end(), metadata=sent["metadata"])["data"]
         return 200, {}, json.dumps(bookings_list(made))
 
     calcom.add_callback("POST", f"{BASE}/bookings", callback=created_then_lost)
@@ -198,10 +214,12 @@ def _raise_transient():
         ({"phone": "12"}, "phone"),
         ({"start": "next tuesday"}, "ISO"),
         ({"timezone": "Mars/Olympus"}, "time zone"),
-        ({"end": "2026-12-01T09:00:00"}, "after start"),
+        ({"end": "09:00"}, "after start"),  # the booking day at 09:00, before the 10:00 start
     ],
 )
 def test_bad_input_gets_a_clear_error_and_changes_nothing(company, calcom, overrides, fragment):
+    if "end" in overrides:
+        overrides = {"end": _wall_clock(overrides["end"])}
     result = _book(company, **overrides)
     assert result["success"] is False and result["error"] == "validation_error"
     assert fragment in result["message"]
@@ -238,7 +256,7 @@ def test_metadata_values_become_strings_within_cal_com_limits(company, calcom):
 def test_after_24_hours_the_same_request_books_again(company, calcom):
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
     _book(company)
-    BookingRequest.objects.update(created_at=datetime.now(UTC) - timedelta(hours=25))
+    BookingRequest.objects.update(created_at=timeline.now() - timedelta(hours=25))
     Appointment.objects.update(calcom_booking_uid="bk_old")
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
     result = _book(company)
@@ -254,7 +272,7 @@ def test_a_duplicate_waits_for_the_first_result_while_it_is_processing(company, 
         pending = create_booking(
             company_id=company.pk,
             event_type_id=EVENT_TYPE_ID,
-            start="2026-12-01T10:00:00",
+            start=_wall_clock("10:00"),
             name="Jana Caller",
             phone="015112345678",
             email="jana.caller@example.com",

@@ -4,7 +4,7 @@ The client's own tests fake the wire with `responses`; these prove the pieces fi
 services -> breaker -> client -> a server speaking Cal.com v2 on 127.0.0.1.
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
@@ -17,6 +17,7 @@ from booking.services import (
     update_booking,
 )
 from integrations.calcom.sandbox import start_sandbox
+from tests import timeline
 from tests.factories import BranchFactory, CompanyFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,8 +38,8 @@ def demo(sandbox):
 
 
 def _next_weekday(weekday: int) -> date:
-    day = date.today() + timedelta(days=3)
-    return day + timedelta(days=(weekday - day.weekday()) % 7)
+    """The first `weekday` (0 = Monday) at least three days after the pinned today (Berlin)."""
+    return timeline.weekday_ahead(3, weekday=weekday)
 
 
 def _slots(company, event_type_id, day):

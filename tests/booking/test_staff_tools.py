@@ -1,6 +1,6 @@
 """Commands, admin actions and the retry task that staff and operators use."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,19 +12,29 @@ from booking.tasks import retry_due_booking_requests
 from integrations.breaker import breaker_for
 from integrations.errors import TransientError
 from integrations.models import CircuitBreakerState
+from tests import timeline
 from tests.booking.conftest import EVENT_TYPE_ID
 from tests.calcom_fakes import BASE, booking_output, bookings_list, fixture, json_body
 from tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db
-START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-PAST = datetime(2020, 1, 1, tzinfo=UTC)
+EVENT_TYPES_API_VERSION = "2024-06-14"  # a cal-api-version value, not a calendar date
+
+
+def start() -> datetime:
+    """The slot the failed booking asked for: 10:00 in Berlin on the fixtures' booking day."""
+    return timeline.at(timeline.booking_day(), "10:00")
+
+
+def past() -> datetime:
+    """Long before the pinned now: a retry that is overdue."""
+    return timeline.now() - timedelta(days=365)
 
 
 def _failed_booking(company, calcom):
     calcom.add("POST", f"{BASE}/bookings", json=fixture("error_slot_taken"), status=400)
     create_booking(
-        company_id=company.pk, event_type_id=EVENT_TYPE_ID, start=START, name="Jana", email="j@example.com"
+        company_id=company.pk, event_type_id=EVENT_TYPE_ID, start=start(), name="Jana", email="j@example.com"
     )
     return BookingRequest.objects.get()
 
@@ -37,7 +47,7 @@ def test_event_types_command_lists_personal_and_team_types(company, branch, calc
     call_command("calcom_event_types", "--company", company.slug)
     out = capsys.readouterr().out
     assert "Beratung (30 Min)" in out and "Erstgespräch" in out and "2 event types." in out
-    assert calcom.calls[0].request.headers["cal-api-version"] == "2024-06-14"
+    assert calcom.calls[0].request.headers["cal-api-version"] == EVENT_TYPES_API_VERSION
 
 
 def test_event_types_command_fails_for_an_unknown_company(db):
@@ -82,7 +92,7 @@ def test_retry_command_retries_a_failed_request_by_id(company, calcom, capsys):
         "POST",
         f"{BASE}/bookings",
         status=201,
-        json=booking_output(start=START, end=START + timedelta(minutes=30)),
+        json=booking_output(start=start(), end=start() + timedelta(minutes=30)),
     )
     call_command("retry_bookings", "--id", str(request.pk))
     request.refresh_from_db()
@@ -92,7 +102,7 @@ def test_retry_command_retries_a_failed_request_by_id(company, calcom, capsys):
 
 def test_retry_command_dry_run_changes_nothing(company, calcom, capsys):
     request = _failed_booking(company, calcom)
-    BookingRequest.objects.update(status=BookingRequestStatus.RETRYING, next_attempt_at=PAST)
+    BookingRequest.objects.update(status=BookingRequestStatus.RETRYING, next_attempt_at=past())
     call_command("retry_bookings", "--dry-run")
     assert f"would retry booking request {request.pk}" in capsys.readouterr().out
     request.refresh_from_db()
@@ -101,13 +111,13 @@ def test_retry_command_dry_run_changes_nothing(company, calcom, capsys):
 
 def test_retry_task_picks_up_due_and_abandoned_requests_only(company, calcom):
     request = _failed_booking(company, calcom)
-    BookingRequest.objects.update(status=BookingRequestStatus.RETRYING, next_attempt_at=PAST)
+    BookingRequest.objects.update(status=BookingRequestStatus.RETRYING, next_attempt_at=past())
     calcom.add("GET", f"{BASE}/bookings", json=bookings_list())
     calcom.add(
         "POST",
         f"{BASE}/bookings",
         status=201,
-        json=booking_output(start=START, end=START + timedelta(minutes=30)),
+        json=booking_output(start=start(), end=start() + timedelta(minutes=30)),
     )
     assert retry_due_booking_requests() == 1
     request.refresh_from_db()
@@ -129,7 +139,7 @@ def test_admin_retry_action_books_a_failed_appointment(client, charlie, company,
         "POST",
         f"{BASE}/bookings",
         status=201,
-        json=booking_output(start=START, end=START + timedelta(minutes=30)),
+        json=booking_output(start=start(), end=start() + timedelta(minutes=30)),
     )
     client.force_login(charlie)
     response = client.post(

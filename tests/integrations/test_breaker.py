@@ -3,7 +3,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from integrations.breaker import CircuitBreaker, breaker_for
 from integrations.errors import (
@@ -16,6 +15,7 @@ from integrations.errors import (
     TransientError,
 )
 from integrations.models import CircuitBreakerState
+from tests import timeline
 
 CONFIG = {
     "failure_threshold": 5,
@@ -32,10 +32,10 @@ postgres_only = [
 
 
 class FakeClock:
-    """A clock the test moves by hand, so no test ever sleeps."""
+    """A clock the test moves by hand, so no test ever sleeps; it starts at the pinned now."""
 
     def __init__(self):
-        self.now = timezone.now()
+        self.now = timeline.now()
 
     def __call__(self):
         return self.now

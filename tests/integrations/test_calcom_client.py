@@ -17,11 +17,9 @@ the saved OpenAPI spec (shared/contracts/calcom-v2-openapi.json):
 
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, timedelta
 from email.utils import format_datetime
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -41,11 +39,12 @@ from integrations.errors import (
     SlotUnavailable,
     TransientError,
 )
+from tests import calcom_fakes, timeline
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "calcom"
 BASE = "https://api.cal.com/v2"
 API_KEY = "cal_live_0123456789abcdef0123456789abcdef"
-BERLIN = ZoneInfo("Europe/Berlin")
+# cal-api-version values (API identifiers, not calendar dates).
+BOOKINGS_VERSION, SLOTS_VERSION, EVENT_TYPES_VERSION = "2024-08-13", "2024-09-04", "2024-06-14"
 # What the fixtures know about the caller; none of it may reach a log line.
 CALLER_PII = ("Jana Caller", "jana.caller@example.com", "+4915112345678")
 ATTENDEE = {
@@ -58,7 +57,13 @@ ATTENDEE = {
 
 
 def load(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
+    """The contract fixture `name`, its {{date tokens}} rendered for the pinned now."""
+    return calcom_fakes.fixture(name.removesuffix(".json"))
+
+
+def day(offset: int = 0) -> date:
+    """The fixtures' booking day (the first Tuesday at least two days ahead), plus `offset` days."""
+    return timeline.booking_day() + timedelta(days=offset)
 
 
 def query(call) -> dict[str, str]:
@@ -83,7 +88,7 @@ def client():
 def book(client, **overrides):
     kwargs = {
         "event_type_id": 50,
-        "start": datetime(2026, 12, 1, 10, 0, tzinfo=BERLIN),
+        "start": timeline.at(day(), "10:00"),
         "attendee": ATTENDEE,
     }
     return client.create_booking(**{**kwargs, **overrides})
@@ -98,7 +103,7 @@ ENDPOINTS = [
         "GET",
         "/event-types",
         "event_types.json",
-        "2024-06-14",
+        EVENT_TYPES_VERSION,
     ),
     (
         "list_team_event_types",
@@ -106,7 +111,7 @@ ENDPOINTS = [
         "GET",
         "/teams/7/event-types",
         "team_event_types.json",
-        "2024-06-14",
+        EVENT_TYPES_VERSION,
     ),
     (
         "get_event_type",
@@ -114,29 +119,29 @@ ENDPOINTS = [
         "GET",
         "/event-types/50",
         "event_type.json",
-        "2024-06-14",
+        EVENT_TYPES_VERSION,
     ),
     (
         "get_slots",
         lambda c: c.get_slots(
             event_type_id=50,
-            start=datetime(2026, 12, 1, tzinfo=UTC),
-            end=datetime(2026, 12, 2, tzinfo=UTC),
+            start=timeline.at(day(), "00:00", UTC),
+            end=timeline.at(day(1), "00:00", UTC),
             time_zone="Europe/Berlin",
         ),
         "GET",
         "/slots",
         "slots_range.json",
-        "2024-09-04",
+        SLOTS_VERSION,
     ),
-    ("create_booking", book, "POST", "/bookings", "booking.json", "2024-08-13"),
+    ("create_booking", book, "POST", "/bookings", "booking.json", BOOKINGS_VERSION),
     (
         "get_booking",
         lambda c: c.get_booking("bk_3fY7qLm2"),
         "GET",
         "/bookings/bk_3fY7qLm2",
         "booking.json",
-        "2024-08-13",
+        BOOKINGS_VERSION,
     ),
     (
         "list_bookings",
@@ -144,15 +149,15 @@ ENDPOINTS = [
         "GET",
         "/bookings",
         "bookings_page_2.json",
-        "2024-08-13",
+        BOOKINGS_VERSION,
     ),
     (
         "reschedule_booking",
-        lambda c: c.reschedule_booking("bk_3fY7qLm2", start=datetime(2026, 12, 2, 14, tzinfo=UTC)),
+        lambda c: c.reschedule_booking("bk_3fY7qLm2", start=timeline.at(day(1), "15:00")),
         "POST",
         "/bookings/bk_3fY7qLm2/reschedule",
         "booking_rescheduled.json",
-        "2024-08-13",
+        BOOKINGS_VERSION,
     ),
     (
         "cancel_booking",
@@ -160,7 +165,7 @@ ENDPOINTS = [
         "POST",
         "/bookings/bk_3fY7qLm2/cancel",
         "booking_cancelled.json",
-        "2024-08-13",
+        BOOKINGS_VERSION,
     ),
 ]
 
@@ -261,24 +266,21 @@ def test_ids_must_be_positive_integers_before_anything_is_sent(wire, client, bad
 def test_get_slots_sends_the_window_in_utc_with_time_zone_and_range_format(wire, client):
     wire.get(BASE + "/slots", json=load("slots_range.json"))
 
-    slots = client.get_slots(
-        event_type_id=50,
-        start=datetime(2026, 12, 1, 0, 0, tzinfo=BERLIN),
-        end=datetime(2026, 12, 2, 23, 59, 59, tzinfo=BERLIN),
-        time_zone="Europe/Berlin",
-    )
+    start, end = timeline.at(day(), "00:00"), timeline.at(day(1), "23:59:59")
+    slots = client.get_slots(event_type_id=50, start=start, end=end, time_zone="Europe/Berlin")
 
+    # Berlin midnight goes out as the evening before in UTC.
     assert query(wire.calls[0]) == {
         "eventTypeId": "50",
-        "start": "2026-11-30T23:00:00Z",
-        "end": "2026-12-02T22:59:59Z",
+        "start": timeline.z(start),
+        "end": timeline.z(end),
         "timeZone": "Europe/Berlin",
         "format": "range",
     }
-    assert list(slots) == ["2026-12-01", "2026-12-02"]
-    assert slots["2026-12-01"][0] == {
-        "start": "2026-12-01T09:00:00.000+01:00",
-        "end": "2026-12-01T09:30:00.000+01:00",
+    assert list(slots) == [day().isoformat(), day(1).isoformat()]
+    assert slots[day().isoformat()][0] == {
+        "start": timeline.cal_local(timeline.at(day(), "09:00")),
+        "end": timeline.cal_local(timeline.at(day(), "09:30")),
     }
 
 
@@ -287,8 +289,8 @@ def test_get_slots_sends_duration_and_reschedule_uid_only_when_given(wire, clien
 
     client.get_slots(
         event_type_id=50,
-        start=datetime(2026, 12, 1, tzinfo=UTC),
-        end=datetime(2026, 12, 2, tzinfo=UTC),
+        start=timeline.at(day(), "00:00", UTC),
+        end=timeline.at(day(1), "00:00", UTC),
         time_zone="Europe/Berlin",
         duration=45,
         booking_uid_to_reschedule="bk_3fY7qLm2",
@@ -301,7 +303,7 @@ def test_get_slots_sends_duration_and_reschedule_uid_only_when_given(wire, clien
 @pytest.mark.parametrize("naive", ["start", "end"])
 def test_get_slots_refuses_a_naive_datetime(wire, client, naive):
     """Contract §8.2: Cal.com reads every time as UTC; a naive one would be silently misread."""
-    window = {"start": datetime(2026, 12, 1, tzinfo=UTC), "end": datetime(2026, 12, 2, tzinfo=UTC)}
+    window = {"start": timeline.at(day(), "00:00", UTC), "end": timeline.at(day(1), "00:00", UTC)}
     window[naive] = window[naive].replace(tzinfo=None)
 
     with pytest.raises(ValueError, match="aware"):
@@ -313,8 +315,8 @@ def test_get_slots_refuses_an_end_before_the_start(wire, client):
     with pytest.raises(ValueError):
         client.get_slots(
             event_type_id=50,
-            start=datetime(2026, 12, 2, tzinfo=UTC),
-            end=datetime(2026, 12, 1, tzinfo=UTC),
+            start=timeline.at(day(1), "00:00", UTC),
+            end=timeline.at(day(), "00:00", UTC),
             time_zone="Europe/Berlin",
         )
 
@@ -328,7 +330,7 @@ def test_create_booking_posts_event_type_utc_start_attendee_and_metadata(wire, c
     booking = book(client, metadata={"callId": "call_8d1e0f"})
 
     assert sent_json(wire.calls[0]) == {
-        "start": "2026-12-01T09:00:00Z",  # 10:00 in Berlin (UTC+1 in December)
+        "start": timeline.z(timeline.at(day(), "10:00")),  # 10:00 in Berlin, sent in UTC
         "eventTypeId": 50,
         "attendee": ATTENDEE,
         "metadata": {"callId": "call_8d1e0f"},
@@ -376,7 +378,7 @@ def test_create_booking_returns_a_seated_booking_with_its_seat(wire, client):
 
 def test_create_booking_refuses_a_naive_start(wire, client):
     with pytest.raises(ValueError, match="aware"):
-        book(client, start=datetime(2026, 12, 1, 10, 0))
+        book(client, start=timeline.at(day(), "10:00").replace(tzinfo=None))
     assert len(wire.calls) == 0
 
 
@@ -444,8 +446,8 @@ def test_list_bookings_follows_pages_with_the_same_filters(wire, client):
     bookings = client.list_bookings(
         event_type_id=50,
         attendee_email="jana.caller@example.com",
-        after_start=datetime(2026, 12, 1, 0, 0, tzinfo=BERLIN),
-        before_end=datetime(2026, 12, 5, 0, 0, tzinfo=BERLIN),
+        after_start=timeline.at(day(), "00:00"),
+        before_end=timeline.at(day(4), "00:00"),
         status=["upcoming", "unconfirmed"],
         take=2,
     )
@@ -454,8 +456,8 @@ def test_list_bookings_follows_pages_with_the_same_filters(wire, client):
     filters = {
         "eventTypeId": "50",
         "attendeeEmail": "jana.caller@example.com",
-        "afterStart": "2026-11-30T23:00:00Z",
-        "beforeEnd": "2026-12-04T23:00:00Z",
+        "afterStart": timeline.z(timeline.at(day(), "00:00")),
+        "beforeEnd": timeline.z(timeline.at(day(4), "00:00")),
         "status": "upcoming,unconfirmed",
         "take": "2",
     }
@@ -479,13 +481,13 @@ def test_reschedule_posts_the_new_utc_start_reason_and_who_rescheduled(wire, cli
 
     booking = client.reschedule_booking(
         "bk_3fY7qLm2",
-        start=datetime(2026, 12, 2, 15, 0, tzinfo=BERLIN),
+        start=timeline.at(day(1), "15:00"),
         reason="Caller asked",
         rescheduled_by="anna.weber@example.com",
     )
 
     assert sent_json(wire.calls[0]) == {
-        "start": "2026-12-02T14:00:00Z",
+        "start": timeline.z(timeline.at(day(1), "15:00")),
         "reschedulingReason": "Caller asked",
         "rescheduledBy": "anna.weber@example.com",
     }
@@ -621,8 +623,8 @@ def test_rate_limited_takes_retry_after_seconds(wire, client):
     with pytest.raises(RateLimited) as raised:
         client.get_slots(
             event_type_id=50,
-            start=datetime(2026, 12, 1, tzinfo=UTC),
-            end=datetime(2026, 12, 2, tzinfo=UTC),
+            start=timeline.at(day(), "00:00", UTC),
+            end=timeline.at(day(1), "00:00", UTC),
             time_zone="Europe/Berlin",
         )
 
@@ -658,7 +660,7 @@ def test_rate_limited_without_any_hint_has_no_retry_after(wire, client):
 
 
 def test_retry_after_as_an_http_date_becomes_seconds_from_now():
-    now = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)
+    now = timeline.now()
     later = format_datetime(now + timedelta(seconds=90), usegmt=True)
 
     assert retry_after_seconds({"Retry-After": later}, now=now.timestamp()) == 90.0
@@ -666,7 +668,7 @@ def test_retry_after_as_an_http_date_becomes_seconds_from_now():
 
 def test_a_reset_header_sent_as_an_epoch_becomes_seconds_from_now():
     """§2.9: one third-party page calls the reset an epoch; such a value cannot be seconds."""
-    now = 1_795_000_000.0
+    now = timeline.now().timestamp()
 
     assert retry_after_seconds({"X-RateLimit-Reset-Default": str(now + 30)}, now=now) == 30.0
 

@@ -16,7 +16,6 @@ the saved OpenAPI spec (shared/contracts/retell-openapi.yaml):
 
 import json
 import logging
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -33,8 +32,8 @@ from integrations.errors import (
     TransientError,
 )
 from integrations.retell.client import RetellClient
+from tests import retell_fakes, timeline
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "retell"
 BASE = "https://api.retellai.com"
 API_KEY = "key_live_5b2e8d1f4a7c9e0b3d6f8a1c2e4b"
 AGENT_ID = "agent_9f3c2a7d1e5b4c8a6d0e2f4b1a"
@@ -42,7 +41,8 @@ CALL_ID = "call_7c1e9a4b2d6f3a8e5b0c1d7f4a"
 
 
 def load(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    """The contract fixture `name`, its {{date tokens}} rendered for the pinned now."""
+    return retell_fakes.fixture(name.removesuffix(".json"))
 
 
 def query(call) -> dict[str, str]:
@@ -323,7 +323,7 @@ def test_get_call_returns_the_call_with_its_analysis(wire, client):
     call = client.get_call(CALL_ID)
 
     assert call["call_id"] == CALL_ID
-    assert call["call_analysis"]["custom_analysis_data"]["datum"] == "2026-12-01"
+    assert call["call_analysis"]["custom_analysis_data"]["datum"] == timeline.booking_day().isoformat()
     assert "Grüß Gott" in call["transcript"]
 
 

@@ -25,26 +25,42 @@ from integrations.retell.signature import (
     signature_is_valid,
     verify,
 )
-from tests import retell_fakes
+from tests import retell_fakes, timeline
 from tests.retell_fakes import API_KEY, OTHER_API_KEY, as_body, webhook_payload
 
-NOW_MS = 1_795_767_290_000  # 2026-11-27 09:14:50 Europe/Berlin, just after the fixture call ended
 FIVE_MINUTES_MS = 5 * 60 * 1000
-BODY = as_body(webhook_payload("call_analyzed"))
 
 
-def check(body: bytes = BODY, header: str | None = None, *, api_key: str = API_KEY, now_ms: int = NOW_MS):
+def pinned_ms() -> int:
+    """The verifier's now: the pinned now in Unix milliseconds, minutes after the fixture call ended."""
+    return timeline.ms(timeline.now())
+
+
+def webhook_body() -> bytes:
+    """The call_analyzed webhook as Retell sends it, its dates rendered for the pinned now."""
+    return as_body(webhook_payload("call_analyzed"))
+
+
+def check(
+    body: bytes | None = None, header: str | None = None, *, api_key: str = API_KEY, now_ms: int | None = None
+):
+    body = webhook_body() if body is None else body
+    now_ms = pinned_ms() if now_ms is None else now_ms
     return signature_is_valid(body=body, header=header, api_key=api_key, now_ms=now_ms)
 
 
-def reason(body: bytes = BODY, header: str | None = None, *, api_key: str = API_KEY, now_ms: int = NOW_MS):
+def reason(
+    body: bytes | None = None, header: str | None = None, *, api_key: str = API_KEY, now_ms: int | None = None
+):
+    body = webhook_body() if body is None else body
+    now_ms = pinned_ms() if now_ms is None else now_ms
     with pytest.raises(InvalidSignature) as caught:
         verify(body=body, header=header, api_key=api_key, now_ms=now_ms)
     return caught.value.reason
 
 
-def header_at(ts_ms: int, body: bytes = BODY, api_key: str = API_KEY) -> str:
-    return retell_fakes.sign(body, api_key, ts_ms)
+def header_at(ts_ms: int, body: bytes | None = None, api_key: str = API_KEY) -> str:
+    return retell_fakes.sign(webhook_body() if body is None else body, api_key, ts_ms)
 
 
 def test_header_name_is_retells():
@@ -53,66 +69,69 @@ def test_header_name_is_retells():
 
 
 def test_a_signature_made_now_with_the_webhook_key_is_valid():
-    header = header_at(NOW_MS)
+    header = header_at(pinned_ms())
     assert check(header=header)
-    verify(body=BODY, header=header, api_key=API_KEY, now_ms=NOW_MS)  # does not raise
+    verify(body=webhook_body(), header=header, api_key=API_KEY, now_ms=pinned_ms())  # does not raise
 
 
 def test_known_answer_matches_the_documented_hmac():
     # HMAC-SHA256(key=api_key, msg=body + str(v)), lowercase hex (§2.1), computed here by hand.
-    body, ts_ms = b'{"event":"call_started"}', 1_700_000_000_000
-    expected = hmac.new(b"key_abc", b'{"event":"call_started"}1700000000000', hashlib.sha256).hexdigest()
-    assert sign(body, "key_abc", ts_ms) == f"v=1700000000000,d={expected}"
+    body, ts_ms = b'{"event":"call_started"}', pinned_ms()
+    message = b'{"event":"call_started"}' + str(ts_ms).encode()
+    expected = hmac.new(b"key_abc", message, hashlib.sha256).hexdigest()
+    assert sign(body, "key_abc", ts_ms) == f"v={ts_ms},d={expected}"
     assert sign(body, "key_abc", ts_ms) == retell_fakes.sign(body, "key_abc", ts_ms)
 
 
 def test_our_sign_verifies_with_our_verify():
-    assert check(header=sign(BODY, API_KEY, NOW_MS))
+    assert check(header=sign(webhook_body(), API_KEY, pinned_ms()))
 
 
 def test_default_now_is_the_clock():
-    assert signature_is_valid(body=BODY, header=retell_fakes.sign(BODY, API_KEY), api_key=API_KEY)
+    assert signature_is_valid(
+        body=webhook_body(), header=retell_fakes.sign(webhook_body(), API_KEY), api_key=API_KEY
+    )
 
 
 def test_wrong_key_is_a_mismatch():
-    header = header_at(NOW_MS, api_key=OTHER_API_KEY)
+    header = header_at(pinned_ms(), api_key=OTHER_API_KEY)
     assert not check(header=header)
     assert reason(header=header) == "mismatch"
 
 
 def test_another_workspaces_key_does_not_verify_our_signature():
-    assert not check(header=header_at(NOW_MS), api_key=OTHER_API_KEY)
+    assert not check(header=header_at(pinned_ms()), api_key=OTHER_API_KEY)
 
 
 def test_a_key_differing_by_case_or_whitespace_is_another_key():
-    header = header_at(NOW_MS)
+    header = header_at(pinned_ms())
     assert not check(header=header, api_key=API_KEY.upper())
     assert not check(header=header, api_key=API_KEY + " ")
 
 
 def test_body_changed_by_one_byte_is_a_mismatch():
-    header = header_at(NOW_MS)
-    changed = BODY.replace(b'"call_successful":true', b'"call_successful":trux')
-    assert len(changed) == len(BODY) and changed != BODY
+    header, body = header_at(pinned_ms()), webhook_body()
+    changed = body.replace(b'"call_successful":true', b'"call_successful":trux')
+    assert len(changed) == len(body) and changed != body
     assert reason(changed, header) == "mismatch"
-    assert reason(BODY + b" ", header) == "mismatch"
+    assert reason(body + b" ", header) == "mismatch"
 
 
 def test_the_timestamp_is_part_of_the_signed_message():
-    digest = header_at(NOW_MS).split(",d=")[1]
-    assert reason(header=f"v={NOW_MS + 1},d={digest}") == "mismatch"
+    digest = header_at(pinned_ms()).split(",d=")[1]
+    assert reason(header=f"v={pinned_ms() + 1},d={digest}") == "mismatch"
 
 
 def test_uppercase_hex_is_rejected_like_the_sdk():
     # §2.3 "uppercase hex ✗"; §8.3 "exactly 64 lowercase hex chars" (SDK >= 5.57.2).
-    v, digest = header_at(NOW_MS).split(",d=")
+    v, digest = header_at(pinned_ms()).split(",d=")
     assert not check(header=f"{v},d={digest.upper()}")
     assert reason(header=f"{v},d={digest.upper()}") == "malformed"
 
 
 def test_timestamp_in_seconds_is_rejected_as_stale():
     # §8.3: v is milliseconds. Even correctly signed, a seconds value lies in January 1970.
-    ts_seconds = NOW_MS // 1000
+    ts_seconds = pinned_ms() // 1000
     header = header_at(ts_seconds)
     assert not check(header=header)
     assert reason(header=header) == "stale"
@@ -121,22 +140,24 @@ def test_timestamp_in_seconds_is_rejected_as_stale():
 @pytest.mark.parametrize("offset_ms", [FIVE_MINUTES_MS, -FIVE_MINUTES_MS, 0, 1, -1])
 def test_the_window_is_inclusive_at_five_minutes_both_ways(offset_ms):
     # The SDK rejects only when abs(now - v) > FIVE_MINUTES (§2.2).
-    assert check(header=header_at(NOW_MS + offset_ms))
+    assert check(header=header_at(pinned_ms() + offset_ms))
 
 
 @pytest.mark.parametrize("offset_ms", [FIVE_MINUTES_MS + 1, -FIVE_MINUTES_MS - 1, 3_600_000, -3_600_000])
 def test_just_beyond_five_minutes_either_way_is_stale(offset_ms):
-    header = header_at(NOW_MS + offset_ms)
+    header = header_at(pinned_ms() + offset_ms)
     assert not check(header=header)
     assert reason(header=header) == "stale"
 
 
 def test_a_custom_tolerance_is_honoured():
-    header = header_at(NOW_MS - 60_001)
+    header = header_at(pinned_ms() - 60_001)
     assert not signature_is_valid(
-        body=BODY, header=header, api_key=API_KEY, now_ms=NOW_MS, tolerance_ms=60_000
+        body=webhook_body(), header=header, api_key=API_KEY, now_ms=pinned_ms(), tolerance_ms=60_000
     )
-    assert signature_is_valid(body=BODY, header=header, api_key=API_KEY, now_ms=NOW_MS, tolerance_ms=60_001)
+    assert signature_is_valid(
+        body=webhook_body(), header=header, api_key=API_KEY, now_ms=pinned_ms(), tolerance_ms=60_001
+    )
 
 
 @pytest.mark.parametrize("header", [None, ""])
@@ -146,7 +167,7 @@ def test_missing_header(header):
 
 
 def _valid_parts() -> tuple[str, str]:
-    v, d = header_at(NOW_MS).split(",")
+    v, d = header_at(pinned_ms()).split(",")
     return v, d
 
 
@@ -180,9 +201,9 @@ GARBLED = {
 
 @pytest.mark.parametrize("template", GARBLED.values(), ids=GARBLED.keys())
 def test_garbled_headers_are_malformed(template):
-    digest = header_at(NOW_MS).split(",d=")[1]
+    digest = header_at(pinned_ms()).split(",d=")[1]
     header = template.format(
-        ts=NOW_MS,
+        ts=pinned_ms(),
         digest=digest,
         digest_63=digest[:63],
         non_hex="g" + digest[1:],
@@ -194,67 +215,71 @@ def test_garbled_headers_are_malformed(template):
 
 def test_leading_zeros_in_the_timestamp_are_read_as_the_number_like_the_sdk():
     # The SDK hashes str(int(v)), so "v=0<ms>" verifies against the digest for "<ms>".
-    digest = header_at(NOW_MS).split(",d=")[1]
-    assert check(header=f"v=0{NOW_MS},d={digest}")
+    digest = header_at(pinned_ms()).split(",d=")[1]
+    assert check(header=f"v=0{pinned_ms()},d={digest}")
 
 
 def test_a_non_ascii_body_verifies_on_its_raw_utf8_bytes():
-    assert "Grüß Gott, ich möchte einen Termin am Dienstag um 11 Uhr".encode() in BODY
-    assert check(header=header_at(NOW_MS))
+    assert "Grüß Gott, ich möchte einen Termin am Dienstag um 11 Uhr".encode() in webhook_body()
+    assert check(header=header_at(pinned_ms()))
 
 
 def test_re_serialised_json_does_not_verify():
     # §2.3: json.dumps() escapes non-ASCII and adds spaces, so its bytes differ from what was signed.
-    header = header_at(NOW_MS)
-    reserialised = json.dumps(json.loads(BODY)).encode()
-    assert reserialised != BODY
+    header, body = header_at(pinned_ms()), webhook_body()
+    reserialised = json.dumps(json.loads(body)).encode()
+    assert reserialised != body
     assert reason(reserialised, header) == "mismatch"
 
 
 def test_invalid_utf8_body_is_invalid_without_an_exception():
     body = b'{"event":"call_ended","transcript":"Gr\xfc\xdf Gott"}'  # Latin-1, not UTF-8
     # A digest over the undecodable bytes themselves: still not something Retell could have signed.
-    ts = str(NOW_MS).encode()
+    ts = str(pinned_ms()).encode()
     digest = hmac.new(API_KEY.encode(), body + ts, hashlib.sha256).hexdigest()
-    header = f"v={NOW_MS},d={digest}"
+    header = f"v={pinned_ms()},d={digest}"
     assert not check(body, header)
     assert reason(body, header) == "mismatch"
 
 
 def test_an_empty_key_verifies_nothing():
     # HMAC with an empty key is forgeable by anyone: a missing configuration must not pass.
-    header = header_at(NOW_MS, api_key="")
+    header = header_at(pinned_ms(), api_key="")
     assert not check(header=header, api_key="")
     assert reason(header=header, api_key="") == "no_key"
 
 
 def test_an_empty_body_can_be_signed_and_verified():
     # GET/DELETE custom functions carry no body (§4.1, [secondary]): the message is just the timestamp.
-    assert check(b"", header_at(NOW_MS, body=b""))
+    assert check(b"", header_at(pinned_ms(), body=b""))
 
 
 def test_the_reason_is_the_exception_text_and_nothing_secret(caplog):
-    header = header_at(NOW_MS, api_key=OTHER_API_KEY)
+    header = header_at(pinned_ms(), api_key=OTHER_API_KEY)
     with caplog.at_level(logging.DEBUG), pytest.raises(InvalidSignature) as caught:
-        verify(body=BODY, header=header, api_key=API_KEY, now_ms=NOW_MS)
+        verify(body=webhook_body(), header=header, api_key=API_KEY, now_ms=pinned_ms())
     assert str(caught.value) == "mismatch"
     assert API_KEY not in repr(caught.value) and header not in repr(caught.value)
     assert caplog.text == ""  # the module never logs; callers log the reason
 
 
-@pytest.mark.parametrize("ts_ms", [-1, 1.5, True, "1700000000000"])
-def test_sign_refuses_a_timestamp_that_is_not_whole_milliseconds(ts_ms):
+@pytest.mark.parametrize(
+    "make_ts",
+    [lambda: -1, lambda: 1.5, lambda: True, lambda: str(pinned_ms())],
+    ids=["negative", "fraction", "bool", "digits-as-text"],
+)
+def test_sign_refuses_a_timestamp_that_is_not_whole_milliseconds(make_ts):
     with pytest.raises(ValueError):
-        sign(BODY, API_KEY, ts_ms)
+        sign(webhook_body(), API_KEY, make_ts())
 
 
 # -- the fakes other tests build requests with (tests/retell_fakes.py) ---------------------------
 
 
 def test_fake_signatures_have_the_sdk_header_shape():
-    header = retell_fakes.sign(BODY, API_KEY, NOW_MS)
-    assert header.startswith(f"v={NOW_MS},d=") and len(header.split(",d=")[1]) == 64
-    assert retell_fakes.signed_headers(BODY, ts_ms=NOW_MS)["HTTP_X_RETELL_SIGNATURE"] == header
+    header = retell_fakes.sign(webhook_body(), API_KEY, pinned_ms())
+    assert header.startswith(f"v={pinned_ms()},d=") and len(header.split(",d=")[1]) == 64
+    assert retell_fakes.signed_headers(webhook_body(), ts_ms=pinned_ms())["HTTP_X_RETELL_SIGNATURE"] == header
 
 
 def test_fake_webhooks_carry_per_event_fields_as_the_contract_splits_them():
@@ -274,11 +299,12 @@ def test_fake_webhook_overrides_replace_or_omit_call_fields():
 
 
 def test_fake_function_call_and_inbound_payloads_follow_the_contract():
-    body = retell_fakes.function_call_payload("check_availability", {"datum": "2026-12-01"}, call_id="call_x")
+    datum = timeline.booking_day().isoformat()
+    body = retell_fakes.function_call_payload("check_availability", {"datum": datum}, call_id="call_x")
     assert set(body) == {"name", "args", "call"}  # §4.1
     assert (body["name"], body["args"], body["call"]["call_id"]) == (
         "check_availability",
-        {"datum": "2026-12-01"},
+        {"datum": datum},
         "call_x",
     )
     inbound = retell_fakes.inbound_payload("+4915112345678", "+493011111111")

@@ -3,6 +3,7 @@ from datetime import date, time
 import pytest
 
 from telephony.booking_wish import WishError, booking_wish_from_call, is_confirmed, parse_date, parse_time
+from tests import timeline
 
 
 @pytest.mark.parametrize("value", [True, "true", "TRUE", "1", 1, "yes", "Yes", "ja", "JA", " ja "])
@@ -15,24 +16,45 @@ def test_unconfirmed_values(value):
     assert is_confirmed(value) is False
 
 
+def _ahead(month: int, day: int) -> date:
+    """The next `day`.`month` after today (for one-digit days and months)."""
+    today = timeline.today()
+    candidate = today.replace(month=month, day=day)
+    return candidate if candidate > today else candidate.replace(year=candidate.year + 1)
+
+
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("form", "which"),
     [
-        ("2026-12-01", date(2026, 12, 1)),
-        ("01.12.2026", date(2026, 12, 1)),
-        ("1.12.2026", date(2026, 12, 1)),
-        ("01.12.26", date(2026, 12, 1)),
-        (" 2026-1-5 ", date(2026, 1, 5)),
+        ("{d:%Y-%m-%d}", "booking day"),
+        ("{d:%d.%m.%Y}", "booking day"),
+        ("{d.day}.{d:%m.%Y}", "1st of December"),  # no leading zero on the day, as in '1.12.' and the year
+        ("{d:%d.%m.%y}", "booking day"),  # two-digit year
+        (" {d.year}-{d.month}-{d.day} ", "5th of January"),  # one-digit month and day, padded with spaces
     ],
 )
-def test_dates(text, expected):
-    assert parse_date(text) == expected
+def test_dates(form, which):
+    expected = {
+        "booking day": timeline.booking_day(),
+        "1st of December": _ahead(12, 1),
+        "5th of January": _ahead(1, 5),
+    }[which]
+    assert parse_date(form.format(d=expected)) == expected
 
 
-@pytest.mark.parametrize("text", ["", "morgen", "31.02.2026", "2026/12/01", "12-01-2026"])
-def test_unreadable_dates(text):
+@pytest.mark.parametrize(
+    "form",
+    [
+        "",
+        "morgen",
+        "31.02.{d.year}",  # no such day
+        "{d:%Y/%m/%d}",
+        "{d:%m-%d-%Y}",
+    ],
+)
+def test_unreadable_dates(form):
     with pytest.raises(WishError):
-        parse_date(text)
+        parse_date(form.format(d=timeline.booking_day()))
 
 
 @pytest.mark.parametrize(
@@ -59,11 +81,12 @@ def test_unreadable_times(text):
 
 
 def test_later_sources_win_and_german_names_are_read():
+    day = timeline.booking_day()
     call = {
-        "retell_llm_dynamic_variables": {"name": "Unbekannt", "datum": "2026-11-30"},
+        "retell_llm_dynamic_variables": {"name": "Unbekannt", "datum": timeline.today().isoformat()},
         "collected_dynamic_variables": {
             "booking_confirmed": "ja",
-            "datum": "01.12.2026",
+            "datum": f"{day:%d.%m.%Y}",
             "uhrzeit": "11 Uhr",
             "name": "Jana Caller",
         },
@@ -76,12 +99,13 @@ def test_later_sources_win_and_german_names_are_read():
         },
     }
     wish = booking_wish_from_call(call)
-    assert (wish.day, wish.at, wish.name) == (date(2026, 12, 1), time(11, 0), "Jana Caller")
+    assert (wish.day, wish.at, wish.name) == (day, time(11, 0), "Jana Caller")
     assert (wish.email, wish.service, wish.notes) == ("jana@example.com", "Beratung", "Rückruf erwünscht")
 
 
 def test_no_confirmation_means_no_wish():
-    assert booking_wish_from_call({"collected_dynamic_variables": {"datum": "2026-12-01"}}) is None
+    day = timeline.booking_day().isoformat()
+    assert booking_wish_from_call({"collected_dynamic_variables": {"datum": day}}) is None
 
 
 def test_confirmed_but_unreadable_is_an_error_staff_can_read():

@@ -1,10 +1,9 @@
 """The inbound-call webhook: string variables in milliseconds, and never a dropped call."""
 
-from datetime import UTC, datetime
-
 import pytest
 
 from booking.models import AppointmentStatus, Customer
+from tests import timeline
 from tests.factories import AppointmentFactory, PhoneNumberFactory
 from tests.retell_fakes import (
     CALLER_NUMBER,
@@ -16,11 +15,6 @@ from tests.retell_fakes import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _frozen_now(monkeypatch):
-    monkeypatch.setattr("booking.clock.now", lambda: datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -47,22 +41,23 @@ def test_a_known_caller_gets_name_and_next_appointment(inbound, clinic):
         company=clinic,
         branch=clinic.branches.get(),
         customer=customer,
-        start=datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
+        start=timeline.utc(timeline.booking_day(), "11:00"),
         status=AppointmentStatus.BOOKED,
     )
+    today = timeline.today()  # Berlin's calendar day, which near midnight is not UTC's
     variables = _variables(inbound())
     assert variables == {
         "company_name": "Alpha Praxis",
         "branch_name": "Alpha Mitte",
         "branch_timezone": "Europe/Berlin",
         "language": "de",
-        "today": "2026-11-30",
-        "today_spoken": "Montag, 30. November",
-        "weekday": "Montag",
+        "today": today.isoformat(),
+        "today_spoken": f"{timeline.german_weekday(today)}, {timeline.german_date(today)}",
+        "weekday": timeline.german_weekday(today),
         "line_active": "true",
         "caller_known": "true",
         "caller_name": "Jana Caller",
-        "next_appointment": "Dienstag, 1. Dezember, 11:00 Uhr",
+        "next_appointment": f"Dienstag, {timeline.german_date(timeline.booking_day())}, 11:00 Uhr",
     }
 
 

@@ -1,20 +1,12 @@
 """A scripted live call through the real HTTP endpoints against the local Cal.com sandbox."""
 
-from datetime import date, timedelta
-
 import pytest
 from django.core.management import call_command
 
 from booking.models import Appointment
 from integrations.calcom.sandbox import start_sandbox
+from tests import timeline
 from tests.factories import BranchFactory, CompanyFactory, PhoneNumberFactory
-
-
-def _next_weekday() -> date:
-    day = date.today() + timedelta(days=3)
-    while day.weekday() > 4:
-        day += timedelta(days=1)
-    return day
 
 
 @pytest.mark.django_db(transaction=True)
@@ -30,7 +22,7 @@ def test_inbound_availability_book_find_reschedule_cancel(live_server, capsys):
             "--url",
             live_server.url,
             "--date",
-            _next_weekday().isoformat(),
+            timeline.weekday_ahead(3).isoformat(),
         )
         out = capsys.readouterr().out
         assert "'line_active': 'true'" in out

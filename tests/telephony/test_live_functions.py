@@ -1,7 +1,7 @@
 """Live-call functions over the real endpoint: spoken answers, idempotent retries, tenant scoping."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta, timezone
 
 import pytest
 
@@ -9,19 +9,26 @@ from booking.models import Appointment, AppointmentStatus, BookingRequest, Booki
 from integrations.breaker import breaker_for
 from integrations.errors import TransientError
 from telephony.live_context import appointment_ref
+from tests import timeline
 from tests.calcom_fakes import BASE, booking_output, bookings_list, fixture, slots_range
 from tests.factories import AppointmentFactory
 from tests.retell_fakes import API_KEY, CALL_ID, CALLER_NUMBER, as_body, function_call_payload, signed_headers
 from tests.telephony.conftest import EVENT_TYPE_ID, process_received
 
 pytestmark = pytest.mark.django_db
-NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # Monday morning in Berlin
+SUMMER = timezone(timedelta(hours=2))  # Berlin's CEST
+# The caller's day is timeline.booking_day(), a Tuesday; the tests also use the two days after it.
+TUESDAY, WEDNESDAY, THURSDAY = 0, 1, 2
 
 
-@pytest.fixture(autouse=True)
-def _frozen_now(monkeypatch):
-    monkeypatch.setattr("booking.clock.now", lambda: NOW)
-    monkeypatch.setattr("booking.availability.now", lambda: NOW)
+def _day(offset: int = TUESDAY):
+    return timeline.booking_day() + timedelta(days=offset)
+
+
+def _spoken(offset: int = TUESDAY) -> str:
+    """'Dienstag, 1. Dezember': the weekday is known, as the days are counted from a Tuesday."""
+    weekday = ("Dienstag", "Mittwoch", "Donnerstag")[offset]
+    return f"{weekday}, {timeline.german_date(_day(offset))}"
 
 
 @pytest.fixture
@@ -39,10 +46,19 @@ def function(client, clinic):
     return call
 
 
+def _slots_on(offset: int, *pairs):
+    """Free slots on `_day(offset)`, (start, end) as Berlin wall clock, in Cal.com's format."""
+    day = _day(offset)
+    return {
+        day.isoformat(): [
+            (timeline.cal_local(timeline.at(day, s)), timeline.cal_local(timeline.at(day, e)))
+            for s, e in pairs
+        ]
+    }
+
+
 def _slots(*pairs):
-    return slots_range(
-        {"2026-12-01": [(f"2026-12-01T{s}:00.000+01:00", f"2026-12-01T{e}:00.000+01:00") for s, e in pairs]}
-    )
+    return slots_range(_slots_on(TUESDAY, *pairs))
 
 
 def _echo_created(start, status="accepted"):
@@ -65,10 +81,10 @@ def test_availability_is_read_aloud_in_german(function, calcom):
     calcom.add(
         "GET", f"{BASE}/slots", json=_slots(("09:00", "09:30"), ("13:00", "13:30"), ("14:30", "15:00"))
     )
-    result = function("check_availability", {"date": "01.12.2026"})
+    result = function("check_availability", {"date": f"{_day():%d.%m.%Y}"})
     assert result["success"] is True
-    assert result["message"] == "Am Dienstag, 1. Dezember sind frei: 09:00 Uhr, 13:00 Uhr oder 14:30 Uhr."
-    assert result["data"]["slots"][0] == {"date": "2026-12-01", "time": "09:00"}
+    assert result["message"] == f"Am {_spoken()} sind frei: 09:00 Uhr, 13:00 Uhr oder 14:30 Uhr."
+    assert result["data"]["slots"][0] == {"date": _day().isoformat(), "time": "09:00"}
 
 
 def test_availability_for_part_of_the_day_and_in_english(function, calcom, clinic):
@@ -77,8 +93,10 @@ def test_availability_for_part_of_the_day_and_in_english(function, calcom, clini
     calcom.add(
         "GET", f"{BASE}/slots", json=_slots(("09:00", "09:30"), ("13:00", "13:30"), ("14:30", "15:00"))
     )
-    result = function("check_availability", {"date": "2026-12-01", "part_of_day": "afternoon"})
-    assert result["message"] == "On Tuesday, 1 December, free times are: 13:00 or 14:30."
+    result = function("check_availability", {"date": _day().isoformat(), "part_of_day": "afternoon"})
+    assert (
+        result["message"] == f"On Tuesday, {timeline.english_date(_day())}, free times are: 13:00 or 14:30."
+    )
 
 
 def test_a_full_day_offers_the_next_free_days(function, calcom):
@@ -86,16 +104,12 @@ def test_a_full_day_offers_the_next_free_days(function, calcom):
     calcom.add(
         "GET",
         f"{BASE}/slots",
-        json=slots_range(
-            {
-                "2026-12-02": [("2026-12-02T10:00:00.000+01:00", "2026-12-02T10:30:00.000+01:00")],
-            }
-        ),
+        json=slots_range(_slots_on(WEDNESDAY, ("10:00", "10:30"))),
     )
-    result = function("check_availability", {"datum": "2026-12-01"})
+    result = function("check_availability", {"datum": _day().isoformat()})
     assert result["message"] == (
-        "Am Dienstag, 1. Dezember ist leider nichts frei. "
-        "Die nächsten freien Termine: Mittwoch, 2. Dezember, 10:00 Uhr."
+        f"Am {_spoken()} ist leider nichts frei. "
+        f"Die nächsten freien Termine: {_spoken(WEDNESDAY)}, 10:00 Uhr."
     )
 
 
@@ -105,30 +119,32 @@ def test_alternatives_to_a_taken_wish(function, calcom):
         f"{BASE}/slots",
         json=slots_range(
             {
-                "2026-12-01": [
-                    ("2026-12-01T11:30:00.000+01:00", "2026-12-01T12:00:00.000+01:00"),
-                    ("2026-12-01T14:00:00.000+01:00", "2026-12-01T14:30:00.000+01:00"),
-                ],
-                "2026-12-02": [("2026-12-02T09:00:00.000+01:00", "2026-12-02T09:30:00.000+01:00")],
+                **_slots_on(TUESDAY, ("11:30", "12:00"), ("14:00", "14:30")),
+                **_slots_on(WEDNESDAY, ("09:00", "09:30")),
             }
         ),
     )
-    result = function("find_alternatives", {"date": "2026-12-01", "time": "11 Uhr"})
+    result = function("find_alternatives", {"date": _day().isoformat(), "time": "11 Uhr"})
     assert result["message"] == (
         "11:00 Uhr ist leider schon vergeben. Frei wären: 11:30 Uhr, 14:00 Uhr "
-        "oder Mittwoch, 2. Dezember, 09:00 Uhr."
+        f"oder {_spoken(WEDNESDAY)}, 09:00 Uhr."
     )
-    assert result["data"]["alternatives"][0] == {"date": "2026-12-01", "time": "11:30"}
+    assert result["data"]["alternatives"][0] == {"date": _day().isoformat(), "time": "11:30"}
 
 
 def test_booking_live_confirms_while_the_caller_is_on_the_line(function, calcom):
-    start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    start = timeline.utc(_day(), "11:00")
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_created(start))
-    args = {"datum": "01.12.2026", "uhrzeit": "11:00", "name": "Jana Caller", "dienstleistung": "Beratung"}
+    args = {
+        "datum": f"{_day():%d.%m.%Y}",
+        "uhrzeit": "11:00",
+        "name": "Jana Caller",
+        "dienstleistung": "Beratung",
+    }
     result = function("book_appointment", args)
-    assert result["message"] == "Ihr Termin am Dienstag, 1. Dezember, 11:00 Uhr ist gebucht."
+    assert result["message"] == f"Ihr Termin am {_spoken()}, 11:00 Uhr ist gebucht."
     sent = json.loads(calcom.calls[0].request.body)
-    assert sent["start"] == "2026-12-01T10:00:00Z" and sent["metadata"]["callId"] == CALL_ID
+    assert sent["start"] == timeline.z(start) and sent["metadata"]["callId"] == CALL_ID
     assert sent["attendee"]["phoneNumber"] == CALLER_NUMBER and "email" not in sent["attendee"]
     appointment = Appointment.objects.get()
     assert appointment.source == "live_call" and appointment.status == AppointmentStatus.BOOKED
@@ -138,9 +154,9 @@ def test_booking_live_confirms_while_the_caller_is_on_the_line(function, calcom)
 
 
 def test_a_resent_function_call_gets_the_same_answer_and_books_once(function, calcom):
-    start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    start = timeline.utc(_day(), "11:00")
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_created(start))
-    args = {"date": "2026-12-01", "time": "11:00", "name": "Jana Caller"}
+    args = {"date": _day().isoformat(), "time": "11:00", "name": "Jana Caller"}
     answers = [function("book_appointment", args) for _ in range(3)]
     assert answers[0] == answers[1] == answers[2]
     assert len(calcom.calls) == 1 and Appointment.objects.count() == 1
@@ -149,18 +165,24 @@ def test_a_resent_function_call_gets_the_same_answer_and_books_once(function, ca
 def test_a_taken_slot_answers_with_alternatives(function, calcom):
     calcom.add("POST", f"{BASE}/bookings", status=400, json=fixture("error_slot_taken"))
     calcom.add("GET", f"{BASE}/slots", json=_slots(("11:30", "12:00"), ("15:00", "15:30")))
-    result = function("book_appointment", {"date": "2026-12-01", "time": "11:00", "name": "Jana"})
+    result = function("book_appointment", {"date": _day().isoformat(), "time": "11:00", "name": "Jana"})
     assert result["success"] is False and result["data"]["error"] == "slot_unavailable"
     assert result["message"] == "11:00 Uhr ist leider schon vergeben. Frei wären: 11:30 Uhr oder 15:00 Uhr."
 
 
-def test_booking_on_the_monday_after_spring_forward_uses_summer_time(function, calcom, monkeypatch):
-    monkeypatch.setattr("booking.clock.now", lambda: datetime(2027, 3, 26, 8, 0, tzinfo=UTC))
-    start = datetime(2027, 3, 29, 9, 0, tzinfo=UTC)
+def test_booking_on_the_monday_after_spring_forward_uses_summer_time(function, calcom, pinned_clock):
+    switch = timeline.next_offset_change(timeline.now(), forward=True)
+    sunday = switch.astimezone(timeline.BERLIN).date()
+    monday = sunday + timedelta(days=1)
+    assert sunday.weekday() == 6  # Berlin springs forward on a Sunday
+    pinned_clock.move_to(timeline.at(sunday - timedelta(days=2), "09:00"))  # the Friday before, winter time
+    start = timeline.at(monday, "11:00", SUMMER)
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_created(start))
-    result = function("book_appointment", {"date": "2027-03-29", "time": "11:00", "name": "Jana"})
-    assert json.loads(calcom.calls[0].request.body)["start"] == "2027-03-29T09:00:00Z"  # CEST, +02:00
-    assert result["message"] == "Ihr Termin am Montag, 29. März, 11:00 Uhr ist gebucht."
+    result = function("book_appointment", {"date": monday.isoformat(), "time": "11:00", "name": "Jana"})
+    assert json.loads(calcom.calls[0].request.body)["start"] == timeline.z(start)  # CEST, +02:00
+    assert (
+        result["message"] == f"Ihr Termin am Montag, {timeline.german_date(monday)}, 11:00 Uhr ist gebucht."
+    )
 
 
 def test_breaker_open_answers_honestly_and_the_post_call_pipeline_books(function, calcom, deliver, clinic):
@@ -168,13 +190,15 @@ def test_breaker_open_answers_honestly_and_the_post_call_pipeline_books(function
     for _ in range(5):
         with pytest.raises(TransientError):
             breaker.call(_down)
-    result = function("book_appointment", {"date": "2026-12-01", "time": "11:00", "name": "Jana Caller"})
+    result = function(
+        "book_appointment", {"date": _day().isoformat(), "time": "11:00", "name": "Jana Caller"}
+    )
     assert result["data"]["queued"] is True and "bestätigt ihn Ihnen nach dem Gespräch" in result["message"]
     request = BookingRequest.objects.get()
     assert request.status == BookingRequestStatus.RETRYING and request.call_id == CALL_ID and not calcom.calls
 
     breaker.reset()  # Cal.com is back by the time the call has ended
-    start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    start = timeline.utc(_day(), "11:00")  # what the webhook fixtures' caller books
     calcom.add("GET", f"{BASE}/bookings", json=bookings_list())
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_created(start))
     from tests.retell_fakes import webhook_payload
@@ -190,9 +214,10 @@ def _down():
     raise TransientError("down", service="calcom")
 
 
-def _appointment(company, phone=CALLER_NUMBER, day=1, hour=10, uid="bk_a"):
+def _appointment(company, phone=CALLER_NUMBER, day=TUESDAY, at="11:00", uid="bk_a"):
+    """A booked appointment of the caller on `_day(day)` at `at`, Berlin wall clock."""
     customer, _ = Customer.objects.get_or_create(company=company, phone=phone)
-    start = datetime(2026, 12, day, hour, 0, tzinfo=UTC)
+    start = timeline.utc(_day(day), at)
     return AppointmentFactory(
         company=company,
         branch=company.branches.first(),
@@ -211,20 +236,20 @@ def test_find_my_appointments_none_one_and_several(function, clinic):
     )
     first = _appointment(clinic)
     assert function("find_my_appointments", call_id="c2")["message"] == (
-        "Sie haben einen Termin am Dienstag, 1. Dezember, 11:00 Uhr."
+        f"Sie haben einen Termin am {_spoken()}, 11:00 Uhr."
     )
     second = AppointmentFactory(
         company=clinic,
         branch=first.branch,
         customer=first.customer,
-        start=datetime(2026, 12, 3, 13, 0, tzinfo=UTC),
+        start=timeline.utc(_day(THURSDAY), "14:00"),
         status=AppointmentStatus.BOOKED,
         calcom_booking_uid="bk_b",
     )
     result = function("find_my_appointments", call_id="c3")
     assert result["message"] == (
-        "Sie haben 2 Termine: Dienstag, 1. Dezember, 11:00 Uhr oder "
-        "Donnerstag, 3. Dezember, 14:00 Uhr. Welchen meinen Sie?"
+        f"Sie haben 2 Termine: {_spoken()}, 11:00 Uhr oder "
+        f"{_spoken(THURSDAY)}, 14:00 Uhr. Welchen meinen Sie?"
     )
     assert [a["appointment_ref"] for a in result["data"]["appointments"]] == [
         appointment_ref(first),
@@ -234,28 +259,30 @@ def test_find_my_appointments_none_one_and_several(function, clinic):
 
 def test_with_two_appointments_the_caller_must_pick_one(function, clinic, calcom):
     first = _appointment(clinic)
-    _appointment(clinic, day=3, uid="bk_b")
+    _appointment(clinic, day=THURSDAY, uid="bk_b")
     result = function("cancel_appointment", {})
     assert result["success"] is False and result["data"]["error"] == "ambiguous"
     assert len(result["data"]["appointments"]) == 2
     calcom.add("POST", f"{BASE}/bookings/bk_a/cancel", json=fixture("booking_cancelled"))
     done = function("cancel_appointment", {"appointment_ref": appointment_ref(first)}, call_id="c9")
-    assert done["message"] == "Ihr Termin am Dienstag, 1. Dezember, 11:00 Uhr ist storniert."
+    assert done["message"] == f"Ihr Termin am {_spoken()}, 11:00 Uhr ist storniert."
     first.refresh_from_db()
     assert first.status == AppointmentStatus.CANCELLED
 
 
 def test_reschedule_moves_the_only_appointment(function, clinic, calcom):
     old = _appointment(clinic)
-    new_start = datetime(2026, 12, 2, 13, 0, tzinfo=UTC)
+    new_start = timeline.utc(_day(WEDNESDAY), "14:00")
     calcom.add(
         "POST",
         f"{BASE}/bookings/bk_a/reschedule",
         status=201,
         json=booking_output(start=new_start, end=new_start + timedelta(minutes=30), uid="bk_new"),
     )
-    result = function("reschedule_appointment", {"new_date": "2026-12-02", "new_time": "14:00"})
-    assert result["message"] == "Ihr Termin ist verschoben auf Mittwoch, 2. Dezember, 14:00 Uhr."
+    result = function(
+        "reschedule_appointment", {"new_date": _day(WEDNESDAY).isoformat(), "new_time": "14:00"}
+    )
+    assert result["message"] == f"Ihr Termin ist verschoben auf {_spoken(WEDNESDAY)}, 14:00 Uhr."
     old.refresh_from_db()
     assert old.status == AppointmentStatus.RESCHEDULED
     assert result["data"]["appointment_ref"] != appointment_ref(old)
@@ -306,9 +333,9 @@ def test_function_metrics_are_counted(function, client):
 
 def test_read_only_answers_are_fresh_within_the_same_call(function, calcom):
     assert function("find_my_appointments")["data"]["appointments"] == []
-    start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    start = timeline.utc(_day(), "11:00")
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_created(start))
-    function("book_appointment", {"date": "2026-12-01", "time": "11:00", "name": "Jana Caller"})
+    function("book_appointment", {"date": _day().isoformat(), "time": "11:00", "name": "Jana Caller"})
     found = function("find_my_appointments")  # same call id, same (empty) arguments
     assert [a["time"] for a in found["data"]["appointments"]] == ["11:00"]
 

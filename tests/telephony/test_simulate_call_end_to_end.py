@@ -1,7 +1,5 @@
 """The demo path over real HTTP: simulate_call -> our webhook endpoint -> worker -> Cal.com sandbox."""
 
-from datetime import date, timedelta
-
 import pytest
 from django.core.management import call_command
 from django_q.conf import Conf
@@ -9,14 +7,8 @@ from django_q.conf import Conf
 from booking.models import Appointment, AppointmentStatus
 from integrations.calcom.sandbox import start_sandbox
 from telephony.models import Call, CallStatus, WebhookEvent
+from tests import timeline
 from tests.factories import BranchFactory, CompanyFactory, PhoneNumberFactory
-
-
-def _next_weekday() -> date:
-    day = date.today() + timedelta(days=3)
-    while day.weekday() > 4:
-        day += timedelta(days=1)
-    return day
 
 
 @pytest.mark.django_db(transaction=True)
@@ -26,7 +18,7 @@ def test_simulated_call_is_recorded_and_booked_in_the_sandbox(live_server, monke
         company = CompanyFactory(slug="sim", calcom_base_url=sandbox.base_url, retell_api_key="key_sim")
         branch = BranchFactory(company=company, name="Berlin", calcom_event_type_id=1001)
         PhoneNumberFactory(company=company, branch=branch, number="+493083793369")
-        day = _next_weekday()
+        day = timeline.weekday_ahead(3)
         call_command(
             "simulate_call",
             "--company",

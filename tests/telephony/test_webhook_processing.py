@@ -2,7 +2,7 @@
 
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,20 +13,26 @@ from django.utils import timezone
 from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus, Customer
 from telephony.models import Call, CallStatus, WebhookEvent, WebhookEventStatus
 from telephony.services import webhook_event_process, webhook_events_due
+from tests import timeline
 from tests.calcom_fakes import BASE, booking_output, bookings_list, fixture, slots_range
 from tests.retell_fakes import CALL_ID, as_body, signed_headers, webhook_payload
 from tests.telephony.conftest import EVENT_TYPE_ID, process_received
 
 pytestmark = pytest.mark.django_db
-START = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # "01.12.2026 11:00" in Berlin
+
+
+def _start():
+    """What the fixtures' caller books: the booking day at 11:00 in Berlin, in UTC."""
+    return timeline.utc(timeline.booking_day(), "11:00")
 
 
 def _echo_created(request):
     sent = json.loads(request.body)
+    start = _start()
     return (
         201,
         {},
-        json.dumps(booking_output(start=START, end=START + timedelta(minutes=30), metadata=sent["metadata"])),
+        json.dumps(booking_output(start=start, end=start + timedelta(minutes=30), metadata=sent["metadata"])),
     )
 
 
@@ -45,7 +51,7 @@ def test_a_whole_call_ends_with_call_customer_and_one_booked_appointment(clinic,
     assert call.successful is True and call.duration_ms and call.disconnection_reason == "agent_hangup"
     assert call.customer == Customer.objects.get(company=clinic, phone="+4915112345678")
     appointment = Appointment.objects.get()
-    assert appointment.status == AppointmentStatus.BOOKED and appointment.start == START
+    assert appointment.status == AppointmentStatus.BOOKED and appointment.start == _start()
     assert appointment.source == "post_call" and call.appointment == appointment and appointment.call == call
     body = json.loads(calcom.calls[0].request.body)
     assert body["metadata"]["callId"] == CALL_ID and body["attendee"]["email"] == "jana@example.com"
@@ -55,7 +61,11 @@ def test_a_whole_call_ends_with_call_customer_and_one_booked_appointment(clinic,
         "call_id": CALL_ID,
         "customer_id": call.customer_id,
         "appointment_created": True,
-        "appointment_data": {"id": appointment.pk, "calcom_booking_id": 9001, "starts_at": START.isoformat()},
+        "appointment_data": {
+            "id": appointment.pk,
+            "calcom_booking_id": 9001,
+            "starts_at": _start().isoformat(),
+        },
         "processed": True,
     }
     assert results[2]["appointment_created"] is False  # call_analyzed found the booking already made
@@ -89,7 +99,7 @@ def _live_request(clinic, status, appointment_status=AppointmentStatus.BOOKED):
     appointment = Appointment.objects.create(
         company=clinic,
         branch=clinic.branches.get(),
-        start=START,
+        start=_start(),
         source="live_call",
         status=appointment_status,
         calcom_booking_uid="bk_live" if status == "succeeded" else "",
@@ -99,7 +109,7 @@ def _live_request(clinic, status, appointment_status=AppointmentStatus.BOOKED):
         "company_id": clinic.pk,
         "branch_id": appointment.branch_id,
         "event_type_id": EVENT_TYPE_ID,
-        "start": START.isoformat(),
+        "start": _start().isoformat(),
         "end": None,
         "name": "Jana Caller",
         "email": "jana@example.com",
@@ -170,19 +180,19 @@ def test_cal_com_down_then_back_ends_processed_with_exactly_one_booking(clinic, 
     assert Appointment.objects.filter(status=AppointmentStatus.BOOKED).count() == 1
 
 
+def _slot(day, hhmm):
+    """A free half hour on `day` from `hhmm` Berlin wall clock, as /v2/slots writes it."""
+    begin = timeline.at(day, hhmm)
+    return (timeline.cal_local(begin), timeline.cal_local(begin + timedelta(minutes=30)))
+
+
 def test_a_taken_slot_fails_the_event_and_keeps_alternatives_for_staff(clinic, deliver, calcom):
+    day = timeline.booking_day()  # the caller wished 11:00 on it
     calcom.add("POST", f"{BASE}/bookings", status=400, json=fixture("error_slot_taken"))
     calcom.add(
         "GET",
         f"{BASE}/slots",
-        json=slots_range(
-            {
-                "2026-12-01": [
-                    ("2026-12-01T11:30:00.000+01:00", "2026-12-01T12:00:00.000+01:00"),
-                    ("2026-12-01T09:00:00.000+01:00", "2026-12-01T09:30:00.000+01:00"),
-                ]
-            }
-        ),
+        json=slots_range({day.isoformat(): [_slot(day, "11:30"), _slot(day, "09:00")]}),
     )
     deliver(clinic, webhook_payload("call_analyzed"))
     process_received()
