@@ -33,6 +33,9 @@ api_duration_seconds = Histogram(
 appointments_created_total = Counter(
     "appointments_created_total", "Appointments created by source", ["source"]
 )
+rate_limited_total = Counter(
+    "mcp_rate_limited_total", "Retell requests refused by a company's rate limit", ["endpoint"]
+)
 calls_processed_total = Counter("calls_processed_total", "Post-call processing outcomes", ["outcome"])
 function_calls_total = Counter(
     "mcp_function_calls_total", "Retell custom function calls", ["function", "outcome"]

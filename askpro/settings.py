@@ -194,6 +194,10 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    # Every error, ours or DRF's, is {"success": false, "error": <type>, "message": ...}.
+    "EXCEPTION_HANDLER": "askpro.api.api_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["askpro.api.EnvelopeRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["askpro.api.StrictJSONParser"],
 }
 
 # --- Integrations ---------------------------------------------------------------------------
@@ -215,11 +219,15 @@ CIRCUIT_BREAKER = {
 # A booking that failed transiently is retried by the worker: 30 s, 60 s, 120 s, ... apart.
 BOOKING_MAX_ATTEMPTS = env.int("BOOKING_MAX_ATTEMPTS", default=6)
 BOOKING_RETRY_BASE_SECONDS = env.int("BOOKING_RETRY_BASE_SECONDS", default=30)
+# The furthest day ahead anyone can book or ask about, whatever an event type's window says.
+BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=365)
 
 # Retell webhooks: optional source allowlist (Retell documents 100.20.5.228), per-company flood
 # limit, and how often a transiently failing event is retried (30 s, 60 s, 120 s, ...).
 RETELL_ALLOWED_IPS = env.list("RETELL_ALLOWED_IPS", default=[])
-RETELL_WEBHOOK_RATE_LIMIT = env.int("RETELL_WEBHOOK_RATE_LIMIT", default=600)  # per company per minute
+# Requests per company per minute, for each of webhooks, inbound calls and functions (a company's
+# own `retell_rate_limit` overrides it). The old name is still read.
+RETELL_RATE_LIMIT = env.int("RETELL_RATE_LIMIT", default=env.int("RETELL_WEBHOOK_RATE_LIMIT", default=600))
 RETELL_WEBHOOK_MAX_BYTES = env.int("RETELL_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)

@@ -7,6 +7,10 @@ admin.site.site_header = "AskPro administration"
 admin.site.site_title = "AskPro"
 admin.site.index_title = "Companies, calls and appointments"
 
+# JSON errors for the API, Django's pages elsewhere.
+handler404 = "askpro.views.not_found"
+handler500 = "askpro.views.server_error"
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics_view, name="metrics"),

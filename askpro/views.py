@@ -7,11 +7,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from askpro import metrics
+from askpro.api import api_not_found, api_server_error
 
 logger = logging.getLogger(__name__)
 
@@ -58,3 +60,15 @@ def metrics_view(request):
     if not expected or not hmac.compare_digest(_token_from(request).encode(), expected.encode()):
         return HttpResponse("metrics token required\n", status=401, content_type="text/plain")
     return HttpResponse(metrics.render(), content_type=CONTENT_TYPE_LATEST)
+
+
+def not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        return api_not_found(request, exception)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return api_server_error(request)
+    return defaults.server_error(request)

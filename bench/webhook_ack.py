@@ -30,7 +30,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "askpro.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
-os.environ.setdefault("RETELL_WEBHOOK_RATE_LIMIT", "0")  # measure the path, not the flood guard
+os.environ.setdefault("RETELL_RATE_LIMIT", "0")  # measure the path, not the flood guard
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 
 from booking import cache
 from booking.calcom import calcom_read
+from booking.horizon import bookable_days
 from booking.results import ErrorType, ServiceError, failure_from, ok
 from booking.selectors import branch_for_event_type, company_get
 from booking.times import local_day_bounds_utc, parse_date, parse_datetime, zone
@@ -27,11 +28,15 @@ def check_availability(
 ) -> dict:
     """Free slots of the event type between two local dates (inclusive)."""
     try:
-        company, tz_name = _scope(company_id, event_type_id, branch_id, timezone)
-        tz = zone(tz_name)
-        first = parse_date(date_from, field="date_from") if date_from else clock.today_in(tz)
+        company, branch = _scope(company_id, event_type_id, branch_id)
+        tz_name = timezone or branch.effective_timezone
+        zone(tz_name)
+        days = bookable_days(branch=branch, event_type_id=event_type_id)
+        first = parse_date(date_from, field="date_from") if date_from else days.first
         last = parse_date(date_to, field="date_to") if date_to else first + timedelta(days=DEFAULT_DAYS)
         _check_range(first, last)
+        days.check(first, field="date_from")
+        last = min(last, days.last)  # a range reaching past the window ends with it
         slots, cached_until = free_slots(
             company=company, event_type_id=event_type_id, first=first, last=last, tz_name=tz_name
         )
@@ -48,11 +53,11 @@ def check_availability(
     )
 
 
-def _scope(company_id, event_type_id: int, branch_id: int | None, timezone: str | None):
-    """The company (active) and the time zone to answer in: given, else the event type's branch's."""
+def _scope(company_id, event_type_id: int, branch_id: int | None):
+    """The company (active) and its branch that books in the event type."""
     company = company_get(company_id)
     branch = branch_for_event_type(company=company, event_type_id=event_type_id, branch_id=branch_id)
-    return company, timezone or branch.effective_timezone
+    return company, branch
 
 
 def _check_range(first: date, last: date) -> None:
@@ -108,17 +113,16 @@ def find_alternative_slots(
 ) -> dict:
     """Free slots nearest a wish: the same day first (nearest time first), then the next days."""
     try:
-        company, tz_name = _scope(company_id, event_type_id, branch_id, timezone)
+        company, branch = _scope(company_id, event_type_id, branch_id)
+        tz_name = timezone or branch.effective_timezone
         tz = zone(tz_name)
         wish = parse_datetime(preferred_start, tz, field="preferred_start").astimezone(tz)
         _check_limits(search_days, max_alternatives)
-        first, last = wish.date(), wish.date() + timedelta(days=search_days)
+        days = bookable_days(branch=branch, event_type_id=event_type_id)
+        days.check(wish.date(), field="preferred_start")
+        first, last = wish.date(), min(wish.date() + timedelta(days=search_days), days.last)
         slots, _ = free_slots(
-            company=company,
-            event_type_id=event_type_id,
-            first=max(first, clock.today_in(tz)),
-            last=last,
-            tz_name=tz_name,
+            company=company, event_type_id=event_type_id, first=first, last=last, tz_name=tz_name
         )
     except ServiceError as exc:
         return exc.result

@@ -7,6 +7,7 @@ from django.db import transaction
 from askpro import metrics
 from booking import cache
 from booking.calcom import calcom_write
+from booking.horizon import bookable_days
 from booking.models import Appointment, AppointmentStatus
 from booking.results import ErrorType, ServiceError, failure_from, ok
 from booking.selectors import appointment_by_reference, company_get
@@ -50,7 +51,12 @@ def update_booking(
             raise ServiceError(ErrorType.VALIDATION, "Nothing to change.")
         if start is None:
             return _annotate(appointment, title=title, description=description)
-        new_start = parse_datetime(start, zone(appointment.branch.effective_timezone))
+        tz = zone(appointment.branch.effective_timezone)
+        new_start = parse_datetime(start, tz)
+        if appointment.event_type_id:
+            bookable_days(branch=appointment.branch, event_type_id=appointment.event_type_id).check_start(
+                new_start, tz
+            )
         return _reschedule(company, appointment, new_start, reschedule_reason, title, description)
     except ServiceError as exc:
         return exc.result

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F
 
 from askpro import metrics
-from askpro.leases import backoff_seconds
+from askpro.leases import backoff_seconds, failure_reason, is_transient
 from booking import cache
 from booking.booking_input import (
     BookingInput,
@@ -23,6 +23,7 @@ from booking.booking_input import (
     idempotency_key_for,
 )
 from booking.calcom import calcom_read, calcom_write
+from booking.horizon import bookable_days
 from booking.models import AppointmentStatus, BookingRequest, BookingRequestStatus
 from booking.requests import booking_request_await, booking_request_claim, booking_request_take_over
 from booking.results import ErrorType, ServiceError, fail, failure_from, ok
@@ -73,6 +74,8 @@ def create_booking(
         )
         if not booking.email and not booking.phone:
             raise ServiceError(ErrorType.VALIDATION, "An email address or a phone number is needed.")
+        days = bookable_days(branch=branch, event_type_id=event_type_id)
+        days.check_start(booking.start_utc, zone(branch.effective_timezone))
     except ServiceError as exc:
         metrics.booking_total.labels("invalid").inc()
         return exc.result
@@ -107,9 +110,13 @@ def booking_request_execute(request: BookingRequest) -> dict:
         if exc.permanent:
             return _finish_failed(request, failure_from(exc, otherwise=ErrorType.BOOKING_FAILED))
         return _schedule_retry(request, failure_from(exc, otherwise=ErrorType.BOOKING_FAILED), exc)
-    except Exception as exc:  # our bug or an unknown failure: keep the request, retry later
-        logger.exception("booking request %s crashed", request.pk)
-        return _schedule_retry(request, fail(ErrorType.EXCEPTION, "Unexpected error while booking."), exc)
+    except Exception as exc:
+        if is_transient(exc):  # the database was busy or away: the wish is kept and retried
+            logger.warning("booking request %s: transient %s, will retry", request.pk, type(exc).__name__)
+            unavailable = fail(ErrorType.SERVICE_UNAVAILABLE, "Temporarily unavailable.")
+            return _schedule_retry(request, unavailable, exc)
+        logger.exception("booking request %s failed permanently", request.pk)
+        return _finish_failed(request, fail(ErrorType.EXCEPTION, failure_reason(exc)))
     return _finish_booked(request, booking, data)
 
 
@@ -165,7 +172,9 @@ def _finish_booked(request: BookingRequest, booking: BookingInput, data: dict) -
     appointment.status = AppointmentStatus.PENDING if pending else AppointmentStatus.BOOKED
     appointment.calcom_booking_id = data.get("id")
     appointment.calcom_booking_uid = data.get("uid") or ""
-    appointment.end = _end_of(data) or appointment.end
+    # Cal.com's times are the booking's truth (a booking found by our key may differ from the wish).
+    appointment.start = _moment(data, "start") or appointment.start
+    appointment.end = _moment(data, "end") or appointment.end
     appointment.attempts, appointment.failure_reason = request.attempts, ""
     result = ok(
         booking={
@@ -189,8 +198,8 @@ def _finish_booked(request: BookingRequest, booking: BookingInput, data: dict) -
     return result
 
 
-def _end_of(data: dict):
-    return parse_datetime(data["end"], zone("UTC")) if data.get("end") else None
+def _moment(data: dict, field: str):
+    return parse_datetime(data[field], zone("UTC"), field=field) if data.get(field) else None
 
 
 def _finish_failed(request: BookingRequest, result: dict) -> dict:

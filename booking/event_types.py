@@ -15,6 +15,7 @@ def _summary(event_type: dict, team_id: int | None) -> dict:
         "length": event_type.get("lengthInMinutes"),
         "team_id": event_type.get("teamId", team_id),
         "hidden": bool(event_type.get("hidden", False)),
+        "booking_window": event_type.get("bookingWindow") or None,
     }
 
 

@@ -24,7 +24,10 @@ def parse_datetime(value, tz: zoneinfo.ZoneInfo, *, field: str = "start") -> dat
         raise ServiceError(ErrorType.VALIDATION, f"{field} must be a date-time.")
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 00:30 in Berlin has no UTC moment
+        raise ServiceError(ErrorType.VALIDATION, f"{field} is out of range.", reason="out_of_range") from None
 
 
 def parse_date(value, *, field: str) -> date:

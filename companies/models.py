@@ -2,6 +2,7 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -40,6 +41,13 @@ class Company(models.Model):
     retell_api_key = EncryptedSecretField()
     # Appears in the company's webhook and function URLs; unguessable, rotatable.
     webhook_key = models.CharField(max_length=64, unique=True, default=new_webhook_key)
+    retell_rate_limit = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100_000)],
+        verbose_name="Retell requests per minute",
+        help_text="Per endpoint (webhooks, inbound calls, functions). Blank: the service default.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

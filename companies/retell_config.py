@@ -13,7 +13,7 @@ from companies.retell_sync import retell_agent_get, retell_agent_update, retell_
 from integrations.errors import BadRequest, NotFound
 from telephony.function_specs import FUNCTIONS, tool_definition
 
-# The post-call events telephony/webhooks.py processes; any other event is acknowledged and ignored.
+# The post-call events telephony stores and processes; any other event is acknowledged and ignored.
 WEBHOOK_EVENTS = ("call_started", "call_ended", "call_analyzed")
 # Retell's default per-agent webhook timeout (contract §1.1); we acknowledge in milliseconds.
 WEBHOOK_TIMEOUT_MS = 10000

@@ -23,7 +23,11 @@ def validate_timezone(value: str) -> None:
 
 def normalize_e164(raw: str, region: str = DEFAULT_PHONE_REGION) -> str:
     """'030 83793369' -> '+493083793369'; raises ValidationError for anything not dialable."""
-    text = (raw or "").strip()
+    if not isinstance(raw, str) or len(raw) > 40:  # JSON hands us numbers, lists, 10 KB strings
+        raise ValidationError(
+            "%(value)s is not a phone number.", params={"value": str(raw)[:40]}, code="invalid_phone"
+        )
+    text = raw.strip()
     if text.startswith("00"):
         text = "+" + text[2:]
     try:

@@ -26,3 +26,21 @@ class CircuitBreakerState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service}: {self.state}"
+
+
+class RateLimitWindow(models.Model):
+    """Requests counted for one key in one fixed minute, for the database rate limiter.
+
+    Used when there is no Redis (the embedded defaults): every process shares the counts through
+    the database, and each count goes up only by a conditional UPDATE (integrations.ratelimit).
+    """
+
+    key = models.CharField(max_length=120)
+    window = models.BigIntegerField(help_text="Unix time // window length")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window"], name="ratelimit_unique_window")]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window}: {self.count}"

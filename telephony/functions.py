@@ -1,26 +1,23 @@
-"""Retell custom functions during a live call: POST /api/retell/functions/<company webhook key>.
+"""Retell custom functions during a live call (POST /api/retell/functions/<company webhook key>,
+served by telephony.views).
 
-Signed like webhooks. Answers are always 2xx JSON the agent can use: a `message` to read aloud,
-`success`, and `data`. Retell re-sends a function up to 2 times (contract §4.1): a repeated
-booking is idempotent by itself (BookingRequest), and the successful answer of any function that
-changed something is replayed for the same call and arguments, so a re-sent cancel does not come
-back as "already cancelled". Read-only functions are always answered fresh.
+Answers are always 2xx JSON the agent can use: a `message` to read aloud, `success`, and `data`;
+arguments the agent got wrong are answered aloud too, so it can ask the caller again. Retell
+re-sends a function up to 2 times (contract §4.1): a repeated booking is idempotent by itself
+(BookingRequest), and the successful answer of any function that changed something is replayed
+for the same call and arguments, so a re-sent cancel does not come back as "already cancelled".
+Read-only functions are always answered fresh.
 """
 
 import hashlib
 import json
 import logging
-import time
 
 from django.core.cache import cache
-from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
-from askpro import metrics
 from telephony.live import HANDLERS, Unanswerable, answer, normalized_args
 from telephony.live_context import live_context
-from telephony.retell_auth import Refused, json_object, verified_company
+from telephony.serializers import FunctionArgsSerializer
 from telephony.speech import say
 
 logger = logging.getLogger(__name__)
@@ -28,34 +25,7 @@ ANSWER_TTL = 15 * 60  # longer than Retell's retries of one function call take
 REPLAYED = frozenset({"book_appointment", "reschedule_appointment", "cancel_appointment"})
 
 
-@csrf_exempt
-@require_POST
-def retell_function(request, webhook_key: str):
-    started = time.perf_counter()
-    try:
-        company = verified_company(request, webhook_key)
-        payload = _parsed(request)
-    except Refused as refused:
-        metrics.function_calls_total.labels("-", f"refused_{refused.status}").inc()
-        return refused.response()
-    name = str(payload.get("name", ""))
-    result = _answer_once(company, name, payload.get("args") or {}, payload.get("call") or {})
-    outcome = "ok" if result["success"] else result["data"].get("error", "failed")
-    metrics.function_calls_total.labels(name if name in HANDLERS else "unknown", outcome).inc()
-    metrics.function_duration_seconds.labels(name if name in HANDLERS else "unknown").observe(
-        time.perf_counter() - started
-    )
-    return JsonResponse(result, json_dumps_params={"ensure_ascii": False})
-
-
-def _parsed(request) -> dict:
-    payload = json_object(request)
-    if not isinstance(payload.get("call", {}), dict):
-        raise Refused(400, "body is not a function call")
-    return payload
-
-
-def _answer_once(company, name: str, args, call: dict) -> dict:
+def function_answer(*, company, name: str, args, call: dict) -> dict:
     """The answer; for a change already made in this call with these arguments, the same answer."""
     key = _answer_key(company.pk, str(call.get("call_id", "")), name, args) if name in REPLAYED else None
     if key and (cached := cache.get(key)) is not None:
@@ -79,10 +49,12 @@ def _dispatch(company, name: str, args, call: dict) -> dict:
     handler = HANDLERS.get(name)
     if handler is None:
         return answer(False, f"Unknown function {name!r}.", error="unknown_function")
-    if not isinstance(args, dict):
-        return answer(False, say("invalid", ctx.language, detail="args"), error="validation_error")
+    arguments = FunctionArgsSerializer(data=normalized_args(args) if isinstance(args, dict) else None)
+    if not arguments.is_valid():
+        wrong = ", ".join(sorted(arguments.errors)) if isinstance(args, dict) else "args"
+        return answer(False, say("invalid", ctx.language, detail=wrong), error="validation_error")
     try:
-        return handler(ctx, normalized_args(args))
+        return handler(ctx, arguments.validated_data)
     except Unanswerable as stop:
         return stop.result
     except Exception:

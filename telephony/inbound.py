@@ -5,39 +5,17 @@ until we answer, so this is a few indexed reads; an unknown or inactive number s
 2xx answer, so no call is ever dropped because of us. All values are strings.
 """
 
-import json
 import logging
 
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from booking.selectors import customer_by_phone, upcoming_appointments_for_phone
 from companies.validators import normalize_e164
 from core import clock
 from telephony.live_context import live_context
-from telephony.retell_auth import Refused, verified_company
 from telephony.speech import spoken_day, spoken_when
 
 logger = logging.getLogger(__name__)
-
-
-@csrf_exempt
-@require_POST
-def inbound_call(request, webhook_key: str):
-    try:
-        company = verified_company(request, webhook_key)
-    except Refused as refused:
-        return refused.response()
-    try:
-        inbound = json.loads(request.body).get("call_inbound") or {}
-    except (ValueError, AttributeError):
-        inbound = {}
-    variables = inbound_variables(company, inbound if isinstance(inbound, dict) else {})
-    return JsonResponse(
-        {"call_inbound": {"dynamic_variables": variables}}, json_dumps_params={"ensure_ascii": False}
-    )
 
 
 def inbound_variables(company, inbound: dict) -> dict[str, str]:

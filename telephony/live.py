@@ -1,7 +1,7 @@
 """The live-call functions: each takes the call's context and the agent's arguments and returns
 `{"success", "message", "data"}`, the message ready to be read aloud."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from booking.models import Appointment
 from booking.selectors import upcoming_appointments_for_phone
@@ -179,9 +179,9 @@ def book_appointment_live(ctx: LiveContext, args: dict) -> dict:
         return _alternatives_answer(ctx, wish, ctx.branch.calcom_event_type_id, found_taken=True)
     if result["error"] == "service_unavailable":
         return answer(False, say("queued", ctx.language, when=when), error="service_unavailable", queued=True)
-    if result["error"] == "validation_error":
+    if result["error"] == "validation_error" and result.get("reason") not in DATE_REFUSALS:
         raise _invalid(ctx, result["message"])
-    return answer(False, say("failed", ctx.language), error=result["error"])
+    return _service_failure(ctx, result)
 
 
 def _appointment_data(ctx: LiveContext, appointment: Appointment) -> dict:
@@ -196,11 +196,24 @@ def _appointment_data(ctx: LiveContext, appointment: Appointment) -> dict:
 
 
 def _service_failure(ctx: LiveContext, result: dict) -> dict:
+    if result["error"] == "validation_error" and result.get("reason") in DATE_REFUSALS:
+        return _date_refused(ctx, result)
     if result["error"] == "service_unavailable":
         return answer(False, say("calendar_down", ctx.language), error="service_unavailable")
     if result["error"] == "configuration_error":
         return answer(False, say("not_configured", ctx.language), error="configuration_error")
     return answer(False, say("failed", ctx.language), error=result["error"])
+
+
+DATE_REFUSALS = {"past": "date_past", "time_past": "time_past", "too_far": "date_too_far"}
+
+
+def _date_refused(ctx: LiveContext, result: dict) -> dict:
+    """A day outside what can be booked, said the way the caller would say it."""
+    day = spoken_day(date.fromisoformat(result["day"]), ctx.language)
+    last = spoken_day(date.fromisoformat(result["last_day"]), ctx.language) if result.get("last_day") else ""
+    message = say(DATE_REFUSALS[result["reason"]], ctx.language, day=day, last=last)
+    return answer(False, message, error="validation_error", reason=result["reason"])
 
 
 def _upcoming(ctx: LiveContext) -> list[Appointment]:

@@ -17,6 +17,8 @@ from telephony.events import caller_number
 class RetryLater(Exception):
     """Cal.com is unreachable or busy: process the event again later."""
 
+    retry_later = True
+
 
 class CannotBook(Exception):
     """A permanent reason staff must read (slot taken, unreadable date, no branch)."""

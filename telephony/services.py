@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import F
 
 from askpro import metrics
-from askpro.leases import backoff_seconds, due_ids, take_over
+from askpro.leases import backoff_seconds, due_ids, failure_reason, is_transient, take_over
 from booking.customers import customer_upsert
 from companies.models import Branch
 from companies.phone_lookup import phone_number_owner
@@ -41,16 +41,20 @@ def webhook_event_process(*, event_id: int, include_failed: bool = False) -> dic
     except RetryLater as exc:
         return _retry_later(event, str(exc))
     except (CannotBook, ForeignCall) as exc:
-        return _finish(
-            event,
-            WebhookEventStatus.FAILED,
-            _result(event, message=str(exc), success=False),
-            last_error=str(exc),
-        )
+        return _failed(event, str(exc))
     except Exception as exc:
-        logger.exception("webhook event %s crashed", event.pk)
-        return _retry_later(event, f"{type(exc).__name__}: {exc}")
+        if is_transient(exc):
+            logger.warning("webhook event %s: transient %s, will retry", event.pk, type(exc).__name__)
+            return _retry_later(event, f"{type(exc).__name__}: {exc}")
+        logger.exception("webhook event %s failed permanently", event.pk)
+        return _failed(event, failure_reason(exc))
     return _finish(event, WebhookEventStatus.PROCESSED, result)
+
+
+def _failed(event: WebhookEvent, reason: str) -> dict:
+    return _finish(
+        event, WebhookEventStatus.FAILED, _result(event, message=reason, success=False), last_error=reason
+    )
 
 
 def _handle(event: WebhookEvent) -> dict:
@@ -135,13 +139,7 @@ def _finish(event: WebhookEvent, status: str, result: dict, *, last_error: str =
 
 def _retry_later(event: WebhookEvent, reason: str) -> dict:
     if event.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
-        message = f"Gave up after {event.attempts} attempts: {reason}"
-        return _finish(
-            event,
-            WebhookEventStatus.FAILED,
-            _result(event, success=False, message=message),
-            last_error=message,
-        )
+        return _failed(event, f"Gave up after {event.attempts} attempts: {reason}")
     delay = backoff_seconds(event.attempts, base=settings.WEBHOOK_RETRY_BASE_SECONDS)
     now = clock.now()
     result = _result(event, success=False, message=f"Will retry: {reason}")

@@ -94,6 +94,18 @@ MESSAGES = {
         "de": "Diesen Termin finde ich unter Ihrer Nummer nicht.",
         "en": "I cannot find that appointment for your number.",
     },
+    "date_past": {
+        "de": "{day} liegt in der Vergangenheit. Welcher Tag passt Ihnen?",
+        "en": "{day} is in the past. Which day suits you?",
+    },
+    "time_past": {
+        "de": "Diese Uhrzeit ist heute schon vorbei. Welche Zeit passt Ihnen?",
+        "en": "That time has already passed today. Which time suits you?",
+    },
+    "date_too_far": {
+        "de": "So weit im Voraus kann ich leider noch nicht buchen. Termine gibt es bis {last}.",
+        "en": "I cannot book that far ahead yet. Appointments are possible until {last}.",
+    },
     "invalid": {"de": "Das habe ich nicht verstanden: {detail}", "en": "I did not understand that: {detail}"},
     "not_configured": {
         "de": "Für diese Rufnummer kann ich leider keine Termine vergeben.",

@@ -1,10 +1,10 @@
 from django.urls import path
 
-from telephony import functions, inbound, webhooks
+from telephony import views
 
 urlpatterns = [
-    path("retell/webhook", webhooks.legacy_webhook, name="retell-webhook-legacy"),
-    path("retell/webhook/<str:webhook_key>", webhooks.company_webhook, name="retell-webhook"),
-    path("retell/inbound/<str:webhook_key>", inbound.inbound_call, name="retell-inbound"),
-    path("retell/functions/<str:webhook_key>", functions.retell_function, name="retell-functions"),
+    path("retell/webhook", views.LegacyWebhookView.as_view(), name="retell-webhook-legacy"),
+    path("retell/webhook/<str:webhook_key>", views.WebhookView.as_view(), name="retell-webhook"),
+    path("retell/inbound/<str:webhook_key>", views.InboundCallView.as_view(), name="retell-inbound"),
+    path("retell/functions/<str:webhook_key>", views.FunctionView.as_view(), name="retell-functions"),
 ]

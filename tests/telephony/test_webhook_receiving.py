@@ -9,6 +9,12 @@ from tests.retell_fakes import API_KEY, OTHER_API_KEY, as_body, sign, webhook_pa
 
 pytestmark = pytest.mark.django_db
 FIVE_MINUTES_MS = 5 * 60 * 1000
+LEGACY = "/api/retell/webhook"
+NOT_VERIFIED = {
+    "success": False,
+    "error": "authentication_failed",
+    "message": "The request could not be verified.",
+}
 
 
 def _now_ms() -> int:
@@ -86,9 +92,12 @@ def test_another_companys_key_cannot_post_to_this_companys_url(clinic, salon, de
     assert not WebhookEvent.objects.exists()
 
 
-def test_an_unknown_webhook_key_is_404(clinic, deliver):
-    response = deliver(clinic, webhook_payload("call_started"), url="/api/retell/webhook/not-a-key")
-    assert response.status_code == 404 and not WebhookEvent.objects.exists()
+def test_an_unknown_webhook_key_is_answered_like_a_bad_signature(clinic, deliver):
+    unknown = deliver(clinic, webhook_payload("call_started"), url="/api/retell/webhook/not-a-key")
+    forged = deliver(clinic, webhook_payload("call_started"), key=OTHER_API_KEY)
+    assert unknown.status_code == forged.status_code == 401
+    assert unknown.json() == forged.json() == NOT_VERIFIED
+    assert not WebhookEvent.objects.exists()
 
 
 def test_the_same_event_three_times_is_stored_once(clinic, deliver, django_capture_on_commit_callbacks):
@@ -149,9 +158,12 @@ def test_legacy_url_verifies_with_the_number_owners_key(clinic, salon, deliver):
     assert not WebhookEvent.objects.exists()
 
 
-def test_legacy_url_answers_404_for_an_unknown_number(clinic, deliver):
-    payload = webhook_payload("call_started", to_number="+493099999999")
-    assert deliver(clinic, payload, url="/api/retell/webhook").status_code == 404
+def test_legacy_url_answers_an_unknown_number_like_a_bad_signature(clinic, deliver):
+    """The URL is no oracle: whether a number is ours cannot be told from the answer."""
+    unknown = deliver(clinic, webhook_payload("call_started", to_number="+493099999999"), url=LEGACY)
+    forged = deliver(clinic, webhook_payload("call_started"), key=OTHER_API_KEY, url=LEGACY)
+    assert unknown.status_code == forged.status_code == 401
+    assert unknown.json() == forged.json() == NOT_VERIFIED
     assert not WebhookEvent.objects.exists()
 
 
@@ -169,7 +181,7 @@ def test_oversized_requests_are_refused(clinic, deliver, settings):
 
 
 def test_a_flood_is_cut_off_per_company(clinic, salon, deliver, settings):
-    settings.RETELL_WEBHOOK_RATE_LIMIT = 2
+    settings.RETELL_RATE_LIMIT = 2
     codes = [
         deliver(clinic, webhook_payload("call_started", call_id=f"call_{i}")).status_code for i in range(4)
     ]
