@@ -5,6 +5,8 @@ django-q2 on the ORM broker. Production sets DATABASE_URL (PostgreSQL) and REDIS
 queue broker). The README lists every variable.
 """
 
+import hashlib
+import tempfile
 from pathlib import Path
 
 import environ
@@ -78,8 +80,22 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web server and worker share the file: wait for a lock instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The embedded default serves several processes (gunicorn workers, the task worker): WAL lets
+    # readers and one writer work at once; a writer waits up to 20 s for the lock instead of
+    # failing; IMMEDIATE takes the write lock when a transaction starts, so two transactions
+    # never deadlock upgrading their read locks ("database is locked" at once).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
+    # Tests use a file as well (not memory), so threads and processes share it as in production.
+    _checkout = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8]
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
+        Path(tempfile.gettempdir()) / f"askpro-test-{_checkout}.sqlite3"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and queue ------------------------------------------------------------------------
@@ -92,11 +108,16 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="askpro"),
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 2,
-                "SOCKET_TIMEOUT": 2,
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 2,  # above the task broker's 1 s blocking pop
+                # The cache only accelerates: with Redis down a read is a miss and a write is
+                # skipped, so webhooks are still stored and calls still answered (from the DB).
+                "IGNORE_EXCEPTIONS": True,
             },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "askpro.cache"
 else:
     CACHES = {
         "default": {
@@ -170,7 +191,11 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"correlation": {"()": "askpro.correlation.CorrelationIdFilter"}},
+    "filters": {
+        "correlation": {"()": "askpro.correlation.CorrelationIdFilter"},
+        "redact_keys": {"()": "askpro.logfilters.RedactWebhookKeys"},
+        "once_per_minute": {"()": "askpro.logfilters.OncePerMinute"},
+    },
     "formatters": {
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s [cid=%(correlation_id)s] %(message)s",
@@ -179,13 +204,16 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["correlation"],
+            "filters": ["correlation", "redact_keys"],
             "formatter": "plain",
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Outages repeat on every request: once a minute is enough to know.
+        "askpro.cache": {"level": "WARNING", "filters": ["once_per_minute"]},
+        "integrations.ratelimit": {"filters": ["once_per_minute"]},
         "urllib3": {"level": "WARNING"},
     },
 }

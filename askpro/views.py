@@ -40,10 +40,13 @@ def _cache_ok() -> bool:
 @never_cache
 @require_GET
 def healthz(request):
+    """200 "ok"; 200 "degraded" while only the cache is down (we still store and answer, more
+    slowly); 503 "unavailable" without the database, where nothing can be kept."""
     checks = {"database": _database_ok(), "cache": _cache_ok()}
-    healthy = all(checks.values())
-    body = {"status": "ok" if healthy else "unavailable", "checks": checks}
-    return JsonResponse(body, status=200 if healthy else 503)
+    degraded = [name for name, ok in checks.items() if not ok]
+    state = "unavailable" if "database" in degraded else "degraded" if degraded else "ok"
+    body = {"status": state, "checks": checks, "degraded": degraded}
+    return JsonResponse(body, status=503 if state == "unavailable" else 200)
 
 
 def _token_from(request) -> str:

@@ -24,8 +24,15 @@ def _report(modeladmin, request, results: list[dict], verb: str) -> None:
             modeladmin.message_user(request, f"{verb} failed: {result.get('message')}", messages.ERROR)
 
 
+class RetryPermission:
+    """Retrying a booking re-runs its BookingRequest: what "change" on those rows grants."""
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("booking.change_bookingrequest")
+
+
 @admin.register(Appointment)
-class AppointmentAdmin(CompanyScopedAdmin):
+class AppointmentAdmin(RetryPermission, CompanyScopedAdmin):
     list_display = ["start", "branch", "customer", "status", "source", "company", "attempts"]
     list_filter = ["company", "status", "source", "branch"]
     list_select_related = ["company", "branch", "customer"]
@@ -46,7 +53,7 @@ class AppointmentAdmin(CompanyScopedAdmin):
     ]
     actions = ["retry_failed_booking", "cancel_in_calcom"]
 
-    @admin.action(description="Retry failed booking in Cal.com")
+    @admin.action(description="Retry failed booking in Cal.com", permissions=["retry"])
     def retry_failed_booking(self, request, queryset):
         retryable = queryset.filter(
             status__in=[AppointmentStatus.FAILED, AppointmentStatus.REQUESTED],
@@ -59,7 +66,7 @@ class AppointmentAdmin(CompanyScopedAdmin):
             self.message_user(request, "None of the selected appointments can be retried.", messages.WARNING)
         _report(self, request, results, "Retry")
 
-    @admin.action(description="Cancel in Cal.com")
+    @admin.action(description="Cancel in Cal.com", permissions=["change"])
     def cancel_in_calcom(self, request, queryset):
         reason = f"Cancelled by staff ({request.user.get_username()})"
         results = [
@@ -70,7 +77,7 @@ class AppointmentAdmin(CompanyScopedAdmin):
 
 
 @admin.register(BookingRequest)
-class BookingRequestAdmin(CompanyScopedAdmin):
+class BookingRequestAdmin(RetryPermission, CompanyScopedAdmin):
     """Every booking wish as received: what happened to it and why, replayable."""
 
     list_display = ["created_at", "company", "source", "status", "attempts", "call_id", "next_attempt_at"]
@@ -102,7 +109,7 @@ class BookingRequestAdmin(CompanyScopedAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Retry now")
+    @admin.action(description="Retry now", permissions=["retry"])
     def retry(self, request, queryset):
         pending = queryset.filter(status__in=[BookingRequestStatus.RETRYING, BookingRequestStatus.FAILED])
         _report(

@@ -45,7 +45,6 @@ class BookableDays:
                 last_day=self.last.isoformat(),
             )
 
-
     def check_start(self, start: datetime, tz: tzinfo, *, field: str = "start") -> None:
         """A start to book: on a bookable day, and not already begun."""
         day = start.astimezone(tz).date()

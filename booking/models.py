@@ -18,7 +18,11 @@ class Customer(models.Model):
     class Meta:
         ordering = ["name", "phone"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "phone"], name="customer_unique_phone"),
+            models.UniqueConstraint(
+                fields=["company", "phone"],
+                name="customer_unique_phone",
+                violation_error_message="A customer with this phone number already exists.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -102,7 +102,7 @@ class CompanyAdmin(CompanyScopedAdmin):
             state(obj.retell_api_key),
         )
 
-    @admin.action(description="Rotate webhook key (old URLs stop working)")
+    @admin.action(description="Rotate webhook key (old URLs stop working)", permissions=["change"])
     def rotate_webhook_key(self, request, queryset):
         for company in queryset:
             company_rotate_webhook_key(company=company)
@@ -158,7 +158,7 @@ class BranchAdmin(CompanyScopedAdmin):
     autocomplete_fields = ["company"]
     actions = ["check_event_type"]
 
-    @admin.action(description="Check event type in Cal.com")
+    @admin.action(description="Check event type in Cal.com", permissions=["view"])
     def check_event_type(self, request, queryset):
         from booking.event_types import event_type_check
 

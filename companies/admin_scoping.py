@@ -28,6 +28,19 @@ def _limit_to_company(queryset, company):
     return queryset
 
 
+class CompanyScopedRelatedFilter(admin.RelatedFieldListFilter):
+    """A related-object filter offering only the staff member's company's objects."""
+
+    def field_choices(self, field, request, model_admin):
+        company = staff_company(request)
+        if company is None:
+            return []
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(
+            include_blank=False, ordering=ordering, limit_choices_to={"company": company}
+        )
+
+
 class _ScopedChoicesMixin:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -63,9 +76,21 @@ class CompanyScopedAdmin(_ScopedChoicesMixin, admin.ModelAdmin):
 
     def get_list_filter(self, request):
         filters = list(super().get_list_filter(request))
-        if not request.user.is_superuser and "company" in filters:
-            filters.remove("company")
-        return filters
+        if request.user.is_superuser:
+            return filters
+        # Staff filter by their own company's branches (customers, ...) only, like the rows.
+        return [
+            (name, CompanyScopedRelatedFilter) if self._is_company_relation(name) else name
+            for name in filters
+            if name != "company"
+        ]
+
+    def _is_company_relation(self, name) -> bool:
+        if not isinstance(name, str) or "__" in name:
+            return False
+        field = self.model._meta.get_field(name)
+        related = field.related_model if field.is_relation else None
+        return related is not None and any(f.name == "company" for f in related._meta.fields)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -79,6 +104,13 @@ class CompanyScopedAdmin(_ScopedChoicesMixin, admin.ModelAdmin):
                 super().__init__(*args, **inner_kwargs)
                 if self.instance.company_id is None:
                     self.instance.company = company
+
+            def _get_validation_exclusions(self):
+                # `company` is not on the form but is set: unique (company, ...) constraints must
+                # still be checked, or a duplicate reaches the database as an IntegrityError.
+                exclusions = super()._get_validation_exclusions()
+                exclusions.discard("company")
+                return exclusions
 
         return StaffCompanyForm
 

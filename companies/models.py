@@ -91,7 +91,11 @@ class Branch(models.Model):
         ordering = ["company__name", "name"]
         verbose_name_plural = "branches"
         constraints = [
-            models.UniqueConstraint(fields=["company", "name"], name="branch_unique_name"),
+            models.UniqueConstraint(
+                fields=["company", "name"],
+                name="branch_unique_name",
+                violation_error_message="This company already has a branch with this name.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -113,7 +117,13 @@ class PhoneNumber(models.Model):
     branch = models.ForeignKey(
         Branch, on_delete=models.SET_NULL, null=True, blank=True, related_name="phone_numbers"
     )
-    number = models.CharField(max_length=20, unique=True, help_text="E.164, e.g. +493083793369")
+    # Unique across companies; the message must not tell a tenant that another one owns it.
+    number = models.CharField(
+        max_length=20,
+        unique=True,
+        help_text="E.164, e.g. +493083793369",
+        error_messages={"unique": "This number cannot be used."},
+    )
     nickname = models.CharField(max_length=200, blank=True)
     inbound_agent_ids = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)

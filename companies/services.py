@@ -20,9 +20,10 @@ STAFF_PERMISSIONS = {
     "booking": {
         "customer": ["view", "add", "change"],
         "appointment": ["view", "change"],
-        "bookingrequest": ["view"],
+        # "change" on these read-only rows is what lets staff retry and replay them.
+        "bookingrequest": ["view", "change"],
     },
-    "telephony": {"call": ["view"], "webhookevent": ["view"]},
+    "telephony": {"call": ["view"], "webhookevent": ["view", "change"]},
 }
 
 

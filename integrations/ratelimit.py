@@ -13,7 +13,6 @@ limit protects us from floods; it must never be why a real call is refused.
 
 import logging
 import math
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -26,8 +25,6 @@ from integrations.models import RateLimitWindow
 
 logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
-OUTAGE_LOG_EVERY = 60.0  # seconds: one warning a minute per process while the store is down
-_last_outage_log = [-OUTAGE_LOG_EVERY]
 
 # KEYS[1] this window's counter, KEYS[2] the previous one; ARGV: limit, weight of the previous
 # window, expiry. Returns 1 (and counts) when allowed, 0 otherwise.
@@ -71,9 +68,8 @@ def _seconds_left(elapsed: float) -> float:
 
 
 def _log_outage(key: str) -> None:
-    if time.monotonic() - _last_outage_log[0] >= OUTAGE_LOG_EVERY:
-        _last_outage_log[0] = time.monotonic()
-        logger.warning("rate limit store unavailable: letting requests through (%s)", key, exc_info=True)
+    # Logged on every request; LOGGING lets one a minute through (askpro.logfilters.OncePerMinute).
+    logger.warning("rate limit store unavailable: letting requests through (%s)", key, exc_info=True)
 
 
 def _store():

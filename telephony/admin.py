@@ -67,7 +67,11 @@ class WebhookEventAdmin(CompanyScopedAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Replay (process again)")
+    def has_replay_permission(self, request) -> bool:
+        # The rows stay read-only (has_change_permission); replaying them is what "change" grants.
+        return request.user.has_perm("telephony.change_webhookevent")
+
+    @admin.action(description="Replay (process again)", permissions=["replay"])
     def replay(self, request, queryset):
         for event in queryset:
             result = webhook_event_process(event_id=event.pk, include_failed=True)
