@@ -24,11 +24,6 @@ CONFIG = {
     "success_threshold": 2,
 }
 
-# SQLite's in-memory test database cannot be shared by threads; the PostgreSQL CI pass runs these.
-postgres_only = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
-]
 
 
 class FakeClock:
@@ -304,9 +299,10 @@ class TestStatusAndReset:
 
 
 class TestConcurrency:
-    """Real workers, each on its own connection: only the database keeps them honest."""
+    """Real workers, each on its own connection: only the database keeps them honest (on
+    PostgreSQL by row locks, on SQLite by its one writer at a time, IMMEDIATE transactions)."""
 
-    pytestmark = [*postgres_only, pytest.mark.django_db(transaction=True)]
+    pytestmark = pytest.mark.django_db(transaction=True)
 
     def test_ten_callers_at_once_get_exactly_three_probes(self, breaker, clock):
         open_breaker(breaker, clock, wait_over=True)

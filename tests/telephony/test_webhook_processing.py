@@ -273,11 +273,9 @@ def test_company_as_number_is_not_merged_into_another_companys_call(clinic, salo
     assert foreign.status == WebhookEventStatus.FAILED and "another company" in foreign.last_error
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_three_concurrent_deliveries_store_one_event_and_book_once(clinic, calcom):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL for concurrent writers")
+    """Three webhooks at once: on SQLite too, none meets 'database is locked'."""
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_created)
     body = as_body(webhook_payload("call_analyzed"))
     barrier, codes = threading.Barrier(3), []
