@@ -37,6 +37,9 @@ class OncePerMinute(logging.Filter):
         super().__init__(name)
         self._last: dict[tuple[str, str], float] = {}
 
+    def reset(self) -> None:
+        self._last.clear()
+
     def filter(self, record: logging.LogRecord) -> bool:
         key = (record.name, str(record.msg))
         now = time.monotonic()

@@ -1,6 +1,9 @@
+import logging
+
 import pytest
 import time_machine
 
+from askpro.logfilters import OncePerMinute
 from companies.services import staff_member_add
 from integrations.cache import clear_cached_data
 from tests import timeline
@@ -27,6 +30,15 @@ def pinned_clock():
 def _fast_password_hashing(settings):
     # PBKDF2 costs ~0.25 s a user; tests prove permissions, not hashing strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_log_throttles():
+    """Outage warnings are let through once a minute per process; each test starts a new minute."""
+    for logger in [logging.getLogger(), *map(logging.getLogger, list(logging.root.manager.loggerDict))]:
+        for throttle in logger.filters:
+            if isinstance(throttle, OncePerMinute):
+                throttle.reset()
 
 
 @pytest.fixture(autouse=True)
