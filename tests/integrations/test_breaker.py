@@ -25,7 +25,6 @@ CONFIG = {
 }
 
 
-
 class FakeClock:
     """A clock the test moves by hand, so no test ever sleeps; it starts at the pinned now."""
 
