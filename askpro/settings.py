@@ -5,7 +5,7 @@ django-q2 on the ORM broker. Production sets DATABASE_URL (PostgreSQL) and REDIS
 queue broker). The README lists every variable.
 """
 
-import hashlib
+import os
 import tempfile
 from pathlib import Path
 
@@ -91,10 +91,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
         }
     )
-    # Tests use a file as well (not memory), so threads and processes share it as in production.
-    _checkout = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8]
+    # Tests use a file as well (not memory), so their threads share it as processes do; one file
+    # per test run, so two runs side by side never share one.
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
-        Path(tempfile.gettempdir()) / f"askpro-test-{_checkout}.sqlite3"
+        Path(tempfile.gettempdir()) / f"askpro-test-{os.getpid()}.sqlite3"
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -31,7 +31,7 @@ class BookableDays:
         if day < self.first:
             raise ServiceError(
                 ErrorType.VALIDATION,
-                f"{field} {day.isoformat()} is in the past.",
+                f"The requested day ({field} {day.isoformat()}) is in the past.",
                 reason="past",
                 day=day.isoformat(),
                 first_day=self.first.isoformat(),
@@ -39,7 +39,8 @@ class BookableDays:
         if day > self.last:
             raise ServiceError(
                 ErrorType.VALIDATION,
-                f"{field} {day.isoformat()} is beyond the booking window (last day {self.last.isoformat()}).",
+                f"The requested day ({field} {day.isoformat()}) is beyond the booking window; "
+                f"the last bookable day is {self.last.isoformat()}.",
                 reason="too_far",
                 day=day.isoformat(),
                 last_day=self.last.isoformat(),
@@ -52,7 +53,7 @@ class BookableDays:
         if start <= clock.now():
             raise ServiceError(
                 ErrorType.VALIDATION,
-                f"{field} {start.isoformat()} is in the past.",
+                f"The requested time ({field} {start.astimezone(tz):%Y-%m-%d %H:%M}) has already passed.",
                 reason="time_past",
                 day=day.isoformat(),
             )
