@@ -97,8 +97,8 @@ class _DatabaseCounts:
             return False
         if self._count(key, window, room):
             return True
-        if RateLimitWindow.objects.filter(key=key, window=window).exists():
-            return False  # the window is full
+        # No row yet (the minute's first request), or it is full: open it if need be and try
+        # once more. A row another request opened meanwhile is counted in, not taken for full.
         self._open(key, window)
         return self._count(key, window, room)
 

@@ -85,3 +85,24 @@ def test_a_broken_store_lets_requests_through_and_says_so_once_a_minute(monkeypa
         assert _hits("k", 3, limit=1) == [True, True, True]
     outages = [r for r in caplog.records if "rate limit store unavailable" in r.getMessage()]
     assert len(outages) == 1
+
+
+def test_a_minute_opened_by_another_request_meanwhile_is_counted_in_not_taken_for_full(monkeypatch):
+    """Two first requests of a minute: ours finds no row to count in, the other opens it just
+    then. Ours must be counted in that row, not refused as if the minute were full."""
+    from integrations.models import RateLimitWindow
+
+    window = int(timeline.now().timestamp() // 60)
+    counts = ratelimit._DatabaseCounts._count
+    raced = []
+
+    def count_while_another_opens(key, window_, room):
+        if not raced:  # our first try: the row does not exist yet; the other request opens it now
+            raced.append(True)
+            RateLimitWindow.objects.create(key=key, window=window_, count=1)
+            return False
+        return counts(key, window_, room)
+
+    monkeypatch.setattr(ratelimit._DatabaseCounts, "_count", staticmethod(count_while_another_opens))
+    assert ratelimit._DatabaseCounts().hit("raced", window, 0.0, 100) is True
+    assert RateLimitWindow.objects.get(key="raced").count == 2
