@@ -31,7 +31,7 @@ class CompanyAdminForm(forms.ModelForm):
 
     class Meta:
         model = Company
-        fields = ["name", "slug", "timezone", "language", "calcom_base_url", "is_active"]
+        fields = ["name", "slug", "timezone", "language", "calcom_base_url", "retell_rate_limit", "is_active"]
 
 
 class BranchInline(CompanyScopedInline):
@@ -67,6 +67,7 @@ class CompanyAdmin(CompanyScopedAdmin):
                         "new_calcom_api_key",
                         "new_retell_api_key",
                         "webhook_key",
+                        "retell_rate_limit",
                     ]
                 },
             ),

@@ -1,8 +1,12 @@
 """Read-only queries. Everything tenant-scoped takes a company (deny by default)."""
 
+import re
+
 from django.db.models import QuerySet
 
 from companies.models import Branch, Company, PhoneNumber, StaffMembership
+
+WEBHOOK_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def company_for_user(user) -> Company | None:
@@ -13,8 +17,10 @@ def company_for_user(user) -> Company | None:
     return membership.company if membership else None
 
 
-def company_by_webhook_key(key: str) -> Company | None:
-    if not key:
+def company_by_webhook_key(key) -> Company | None:
+    """The active company whose URLs carry `key`; None for anything a key cannot be (a key is
+    `secrets.token_urlsafe`: a NUL or 10 KB in the URL must not even reach the database)."""
+    if not isinstance(key, str) or not WEBHOOK_KEY.fullmatch(key):
         return None
     return Company.objects.filter(webhook_key=key, is_active=True).first()
 

@@ -36,28 +36,32 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class ScalarField(serializers.Field):
-    """A dynamic variable's value: contract §4.2 says strings; agents also send booleans and
-    numbers (`booking_confirmed: true`), never objects."""
+class VariablesField(serializers.Field):
+    """Dynamic variables: contract §4.2 says strings; agents also send booleans and numbers
+    (`booking_confirmed: true`), never objects. One pass over the object, no field per value."""
 
     default_error_messages = {
-        "invalid": "Must be a string, number, boolean or null.",
-        "too_long": f"Must be at most {TEXT_VALUE_MAX} characters.",
+        "not_an_object": "Must be an object.",
+        "invalid": "{name}: must be a string, number, boolean or null.",
+        "too_long": f"{{name}}: must be at most {TEXT_VALUE_MAX} characters.",
     }
 
     def to_internal_value(self, data):
-        if data is not None and not isinstance(data, str | int | float | bool):
-            self.fail("invalid")
-        if isinstance(data, str) and len(data) > TEXT_VALUE_MAX:
-            self.fail("too_long")
+        if not isinstance(data, dict):
+            self.fail("not_an_object")
+        for key, value in data.items():
+            if value is not None and not isinstance(value, str | int | float | bool):
+                self.fail("invalid", name=key[:40])
+            if isinstance(value, str) and len(value) > TEXT_VALUE_MAX:
+                self.fail("too_long", name=key[:40])
         return data
 
     def to_representation(self, value):
         return value
 
 
-def _variables() -> serializers.DictField:
-    return serializers.DictField(child=ScalarField(allow_null=True), required=False, allow_empty=True)
+def _variables() -> VariablesField:
+    return VariablesField(required=False)
 
 
 class CallAnalysisSerializer(serializers.Serializer):
@@ -95,20 +99,27 @@ class CallSerializer(serializers.Serializer):
         return {**data, **validated}
 
 
-class WebhookEventSerializer(serializers.Serializer):
-    """The envelope's event name (§1.2): events we do not act on are acknowledged unread."""
+class WebhookSerializer(serializers.Serializer):
+    """`{"event", "call"}` (§1.2). Of an event we do not act on only the name is read (it is
+    acknowledged and dropped); an event we act on must carry a call we can store."""
 
     event = StrictCharField(max_length=64)
+    call = CallSerializer(required=False)
+
+    def to_internal_value(self, data):
+        event = data.get("event") if isinstance(data, dict) else None
+        if isinstance(data, dict) and not (isinstance(event, str) and event in HANDLED_EVENTS):
+            data = {"event": event}
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        if attrs["event"] in HANDLED_EVENTS and "call" not in attrs:  # a str by now
+            raise serializers.ValidationError({"call": ["This field is required."]})
+        return attrs
 
     @property
     def handled(self) -> bool:
         return self.validated_data["event"] in HANDLED_EVENTS
-
-
-class WebhookSerializer(WebhookEventSerializer):
-    """`{"event", "call"}` for an event we act on: its call must be one we can store."""
-
-    call = CallSerializer()
 
 
 class CallInboundSerializer(serializers.Serializer):

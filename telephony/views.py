@@ -28,7 +28,6 @@ from telephony.retell_auth import LegacyRetellAuthentication, RetellSignatureAut
 from telephony.serializers import (
     FunctionCallSerializer,
     InboundSerializer,
-    WebhookEventSerializer,
     WebhookSerializer,
 )
 from telephony.throttles import CompanyRateThrottle
@@ -62,13 +61,13 @@ class WebhookView(RetellView):
     throttle_scope = "webhook"
 
     def post(self, request, webhook_key: str = "") -> Response:
-        event = WebhookEventSerializer(data=request.data)
-        event.is_valid(raise_exception=True)
-        if not event.handled:
+        webhook = WebhookSerializer(data=request.data)
+        webhook.is_valid(raise_exception=True)
+        if not webhook.handled:
             # Acknowledged and dropped; never a metric label of its own (names are unbounded).
             metrics.webhook_total.labels("other", "ignored").inc()
             return Response(status=status.HTTP_204_NO_CONTENT)
-        payload = self.validated(WebhookSerializer)
+        payload = webhook.validated_data
         _, created = webhook_event_record(
             company=request.auth,
             event=payload["event"],

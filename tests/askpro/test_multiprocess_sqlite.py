@@ -112,10 +112,7 @@ def _in_parallel(calls, threads: int = 12) -> list[int]:
         return list(pool.map(lambda args: _post(*args), calls))
 
 
-COUNT = (
-    "from telephony.models import {model} as M; "
-    "print(M.objects.filter(company__slug='{slug}').count())"
-)
+COUNT = "from telephony.models import {model} as M; print(M.objects.filter(company__slug='{slug}').count())"
 STATUSES = (
     "from collections import Counter; from telephony.models import WebhookEvent as W; "
     "print(sorted(Counter(W.objects.filter(company__slug='{slug}')"

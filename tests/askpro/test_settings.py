@@ -25,7 +25,7 @@ print(json.dumps({
 def _run(code: str, **env_vars) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in _CONTROLLED}
     env.update({"DJANGO_SETTINGS_MODULE": "askpro.settings", **env_vars})
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
         env=env,
@@ -64,7 +64,7 @@ def test_database_and_redis_urls_switch_to_postgres_and_redis():
 
 def test_secret_key_is_required_when_debug_is_off():
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=ROOT,
         capture_output=True,

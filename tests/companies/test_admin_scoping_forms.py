@@ -42,6 +42,14 @@ def _complete_add_form(client, url: str, **typed) -> dict:
         management = inline.formset.management_form
         for name in management.fields:
             data[management.add_prefix(name)] = management[name].value()
+        for row in inline.formset.initial_forms:  # a change page lists the rows it has
+            for name, field in row.fields.items():
+                value = row[name].value()
+                if isinstance(field, forms.BooleanField):
+                    if value:
+                        data[row.add_prefix(name)] = "on"
+                else:
+                    data[row.add_prefix(name)] = "" if value is None else value
     for name, value in typed.items():
         if value is None:
             data.pop(name, None)
@@ -189,3 +197,16 @@ def test_a_number_already_in_the_company_cannot_be_used_twice(client, alice, com
 
     _refused(response, "This number cannot be used.")
     assert PhoneNumber.objects.count() == 1
+
+
+def test_staff_can_raise_their_companys_rate_limit_within_bounds(client, alice, company_a):
+    client.force_login(alice)
+    url = reverse("admin:companies_company_change", args=[company_a.pk])
+    response = client.post(url, _complete_add_form(client, url, retell_rate_limit="2400"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    company_a.refresh_from_db()
+    assert company_a.retell_rate_limit == 2400
+    too_many = client.post(url, _complete_add_form(client, url, retell_rate_limit="1000001"))
+    assert too_many.status_code == 200
+    company_a.refresh_from_db()
+    assert company_a.retell_rate_limit == 2400
