@@ -67,16 +67,19 @@ def test_a_busy_or_lost_database_is_transient_and_retried(clinic, deliver):
     assert WebhookEvent.objects.get().attempts == 1
 
 
-def test_a_booking_request_that_crashes_on_our_side_fails_instead_of_retrying_for_hours(clinic, calcom):
-    start = timeline.at(timeline.booking_day(), "11:00")
-    with mock.patch("booking.create._create_kwargs", side_effect=TypeError("bad attendee")):
-        result = create_booking(
-            company_id=clinic.pk,
+def _book_while_building_the_request_raises(company, error: Exception) -> dict:
+    with mock.patch("booking.create._create_kwargs", side_effect=error):
+        return create_booking(
+            company_id=company.pk,
             event_type_id=EVENT_TYPE_ID,
-            start=start,
+            start=timeline.at(timeline.booking_day(), "11:00"),
             name="Jana",
             phone="+4915112345678",
         )
+
+
+def test_a_booking_request_that_crashes_on_our_side_fails_instead_of_retrying_for_hours(clinic, calcom):
+    result = _book_while_building_the_request_raises(clinic, TypeError("bad attendee"))
     assert result["success"] is False and result["error"] == "exception"
     request = BookingRequest.objects.get()
     assert request.status == BookingRequestStatus.FAILED and "TypeError" in request.last_error
@@ -85,17 +88,7 @@ def test_a_booking_request_that_crashes_on_our_side_fails_instead_of_retrying_fo
 
 
 def test_a_booking_request_whose_database_blinked_is_retried(clinic, calcom):
-    start = timeline.at(timeline.booking_day(), "11:00")
-    with mock.patch(
-        "booking.create._create_kwargs", side_effect=OperationalError("server closed the connection")
-    ):
-        result = create_booking(
-            company_id=clinic.pk,
-            event_type_id=EVENT_TYPE_ID,
-            start=start,
-            name="Jana",
-            phone="+4915112345678",
-        )
+    result = _book_while_building_the_request_raises(clinic, OperationalError("server closed the connection"))
     assert result["error"] == "service_unavailable" and result["queued"] is True
     request = BookingRequest.objects.get()
     assert request.status == BookingRequestStatus.RETRYING
