@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "integrations",
     "booking",
     "telephony",
+    # The local Cal.com stand-in for `make run` and tests; installed for its command only.
+    "sandbox",
 ]
 
 MIDDLEWARE = [

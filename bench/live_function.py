@@ -39,8 +39,8 @@ from django.test import Client  # noqa: E402
 from companies.models import Branch, Company, PhoneNumber  # noqa: E402
 from core import clock  # noqa: E402
 from integrations.cache import clear_cached_data  # noqa: E402
-from integrations.calcom.sandbox import start_sandbox  # noqa: E402
 from integrations.retell.signature import sign  # noqa: E402
+from sandbox.server import start_sandbox  # noqa: E402
 from telephony.simulation import next_weekday  # noqa: E402
 
 KEY = "key_bench_retell"

@@ -16,7 +16,7 @@ from booking.services import (
     find_alternative_slots,
     update_booking,
 )
-from integrations.calcom.sandbox import start_sandbox
+from sandbox.server import start_sandbox
 from tests import timeline
 from tests.factories import BranchFactory, CompanyFactory
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from booking.models import Appointment
-from integrations.calcom.sandbox import start_sandbox
+from sandbox.server import start_sandbox
 from tests import timeline
 from tests.factories import BranchFactory, CompanyFactory, PhoneNumberFactory
 

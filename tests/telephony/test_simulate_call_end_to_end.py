@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django_q.conf import Conf
 
 from booking.models import Appointment, AppointmentStatus
-from integrations.calcom.sandbox import start_sandbox
+from sandbox.server import start_sandbox
 from telephony.models import Call, CallStatus, WebhookEvent
 from tests import timeline
 from tests.factories import BranchFactory, CompanyFactory, PhoneNumberFactory

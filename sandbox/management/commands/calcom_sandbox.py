@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.calcom.sandbox import DEFAULT_HANG_SECONDS, DEFAULT_RATE_LIMIT, SandboxServer
-from integrations.calcom.sandbox_calendar import SandboxCalendar
+from sandbox.schedule import SandboxCalendar
+from sandbox.server import DEFAULT_HANG_SECONDS, DEFAULT_RATE_LIMIT, SandboxServer
 
 
 class Command(BaseCommand):

@@ -1,9 +1,9 @@
 """The calendar of the local Cal.com sandbox: event types, working hours, bookable start times.
 
 Cal.com is never reachable from our machines, so the demo and the end-to-end tests talk to the
-stand-in in `integrations.calcom.sandbox`. This module is its HTTP-free half: which event types
+stand-in in `sandbox.server`. This module is its HTTP-free half: which event types
 exist, when their hosts work and which start times the booking rules allow. Bookings (who is
-busy when) live in `sandbox_bookings`. Stdlib only, no Django.
+busy when) live in `sandbox.bookings`. Stdlib only, no Django.
 
 The rules copy the ones a booking client meets on the real API v2
 (https://cal.com/docs/api-reference/v2, see shared/contracts/calcom-api.md):

@@ -14,9 +14,9 @@ import pytest
 import requests
 from django.core.management import CommandError, call_command
 
-from integrations.calcom.sandbox import start_sandbox
-from integrations.calcom.sandbox_bookings import HOSTS_UNAVAILABLE, OUT_OF_BOUNDS, USER_UNAVAILABLE
-from integrations.calcom.sandbox_calendar import TEAM_HOSTS, TEAM_PRAXIS, EventTypeConfig, SandboxCalendar
+from sandbox.bookings import HOSTS_UNAVAILABLE, OUT_OF_BOUNDS, USER_UNAVAILABLE
+from sandbox.schedule import TEAM_HOSTS, TEAM_PRAXIS, EventTypeConfig, SandboxCalendar
+from sandbox.server import start_sandbox
 from tests import timeline
 
 API_KEY = "cal_test_sandbox_key"

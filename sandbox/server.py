@@ -9,10 +9,11 @@ shared/contracts/calcom-api.md, plus knobs that make it fail the ways the real o
     with start_sandbox(clock=lambda: fixed_now) as sandbox:
         requests.get(f"{sandbox.base_url}/slots", ...)
 
-`manage.py calcom_sandbox` runs it in the foreground. Stdlib only: http.server, json, zoneinfo.
-Modules: sandbox_calendar (event types, working hours, bounds), sandbox_input (request bodies),
-sandbox_bookings (the in-memory bookings), sandbox_api (routes, versions, response bodies) and
-this one (socket, auth, throttling, faults).
+`manage.py calcom_sandbox` runs it in the foreground. Stdlib only: http.server, json, zoneinfo
+(and core.clock, so the suite's pinned time reaches it). Modules: sandbox.schedule (event types,
+working hours, bounds), sandbox.bodies (request bodies), sandbox.bookings (the in-memory
+bookings), sandbox.api (routes, versions, response bodies) and this one (socket, auth,
+throttling, faults). It is a development app: no production module imports it.
 """
 
 from __future__ import annotations
@@ -30,15 +31,15 @@ from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from integrations.calcom.sandbox_api import (
+from sandbox.api import (
     ApiRequest,
     Route,
     SandboxApi,
     check_version,
     match_route,
 )
-from integrations.calcom.sandbox_bookings import BookingLedger
-from integrations.calcom.sandbox_calendar import (
+from sandbox.bookings import BookingLedger
+from sandbox.schedule import (
     Clock,
     SandboxCalendar,
     SandboxError,

@@ -13,7 +13,8 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from integrations.calcom.sandbox_calendar import (
+from sandbox.bodies import CreateRequest, parse_create_request, parse_reschedule
+from sandbox.schedule import (
     EventTypeConfig,
     Host,
     SandboxCalendar,
@@ -21,7 +22,6 @@ from integrations.calcom.sandbox_calendar import (
     bad_request,
     format_utc,
 )
-from integrations.calcom.sandbox_input import CreateRequest, parse_create_request, parse_reschedule
 
 USER_UNAVAILABLE = "User either already has booking at this time or is not available"
 HOSTS_UNAVAILABLE = "One of the hosts either already has booking at this time or is not available"

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from integrations.calcom.sandbox_calendar import (
+from sandbox.schedule import (
     EventTypeConfig,
     SandboxCalendar,
     bad_request,

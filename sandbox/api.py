@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from integrations.calcom.sandbox_bookings import Booking, BookingLedger
-from integrations.calcom.sandbox_calendar import (
+from sandbox.bookings import Booking, BookingLedger
+from sandbox.schedule import (
     EventTypeConfig,
     SandboxCalendar,
     SandboxError,
