@@ -2,8 +2,8 @@
 
 With several worker processes per machine set PROMETHEUS_MULTIPROC_DIR (an empty directory per
 machine, wiped at start) and the scrape aggregates them; across machines each one is scraped.
-Gauges that describe shared state (the circuit breakers) are read from the database at scrape
-time, so every process reports the same truth.
+The integrations' own metrics (API durations, the shared circuit breakers) live in
+integrations.metrics and are rendered here with the rest.
 """
 
 import os
@@ -16,7 +16,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
+
+from integrations import metrics as integration_metrics
 
 webhook_total = Counter(
     "mcp_webhook_total", "Retell webhook deliveries by event and outcome", ["event", "status"]
@@ -24,12 +25,6 @@ webhook_total = Counter(
 booking_total = Counter("mcp_booking_total", "Booking attempts by outcome", ["status"])
 cache_hits_total = Counter("mcp_cache_hits_total", "Integration cache hits", ["cache"])
 cache_misses_total = Counter("mcp_cache_misses_total", "Integration cache misses", ["cache"])
-api_duration_seconds = Histogram(
-    "mcp_api_duration_seconds",
-    "Duration of calls to external APIs",
-    ["service", "method"],
-    buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)
 appointments_created_total = Counter(
     "appointments_created_total", "Appointments created by source", ["source"]
 )
@@ -53,29 +48,6 @@ def cache_counted(cache_name: str, value) -> None:
     (cache_hits_total if value is not None else cache_misses_total).labels(cache_name).inc()
 
 
-BREAKER_STATE_VALUES = {"closed": 0, "half_open": 1, "open": 2}
-
-
-class CircuitBreakerCollector:
-    """mcp_circuit_breaker_state{service}: 0 closed, 1 half-open, 2 open (from the DB rows)."""
-
-    def collect(self):
-        from integrations.models import CircuitBreakerState
-
-        family = GaugeMetricFamily(
-            "mcp_circuit_breaker_state",
-            "Circuit breaker state per external service (0 closed, 1 half-open, 2 open)",
-            labels=["service"],
-        )
-        for service, state in CircuitBreakerState.objects.values_list("service", "state"):
-            family.add_metric([service], BREAKER_STATE_VALUES.get(state, -1))
-        yield family
-
-
-_breaker_registry = CollectorRegistry()
-_breaker_registry.register(CircuitBreakerCollector())
-
-
 def render() -> bytes:
     """The Prometheus text exposition of everything this service measures."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -83,4 +55,4 @@ def render() -> bytes:
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    return generate_latest(registry) + generate_latest(_breaker_registry)
+    return generate_latest(registry) + generate_latest(integration_metrics.breaker_registry)

@@ -2,8 +2,10 @@ from django.contrib import admin, messages
 
 from booking.changes import cancel_booking
 from booking.create import booking_request_retry
+from booking.event_types import event_type_check
 from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus, Customer
 from companies.admin_scoping import CompanyScopedAdmin
+from companies.models import Branch
 
 
 @admin.register(Customer)
@@ -118,3 +120,17 @@ class BookingRequestAdmin(RetryPermission, CompanyScopedAdmin):
             [booking_request_retry(request_id=r.pk, include_failed=True) for r in pending],
             "Retry",
         )
+
+
+@admin.action(description="Check event type in Cal.com", permissions=["view"])
+def check_event_type(modeladmin, request, queryset):
+    """Does the branch's event type exist for the company's key? Only reads Cal.com."""
+    for branch in queryset.select_related("company"):
+        result = event_type_check(branch=branch)
+        level = messages.SUCCESS if result["success"] else messages.ERROR
+        modeladmin.message_user(request, f"{branch.name}: {result['message']}", level)
+
+
+# Branches are administered with the tenant (companies/admin.py); the Cal.com check is booking's.
+_branch_admin = admin.site.get_model_admin(Branch)
+_branch_admin.actions = [*_branch_admin.actions, check_event_type]

@@ -4,10 +4,7 @@ from django.utils.html import format_html
 
 from companies.admin_scoping import CompanyScopedAdmin, CompanyScopedInline
 from companies.models import Branch, Company, PhoneNumber, StaffMembership
-from companies.retell_config import webhook_configuration_validate
-from companies.retell_sync import RetellNotConfigured, phone_numbers_sync, retell_failure_message
 from companies.services import company_rotate_webhook_key, company_set_credentials
-from integrations.errors import IntegrationError
 
 
 def _secret_input(label: str) -> forms.CharField:
@@ -53,7 +50,7 @@ class CompanyAdmin(CompanyScopedAdmin):
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["credentials_status", "webhook_key", "created_at", "updated_at"]
     inlines = [BranchInline, PhoneNumberInline]
-    actions = ["rotate_webhook_key", "sync_phone_numbers", "validate_webhook_configuration"]
+    actions = ["rotate_webhook_key"]
 
     def get_fieldsets(self, request, obj=None):
         return [
@@ -111,43 +108,7 @@ class CompanyAdmin(CompanyScopedAdmin):
             request, f"Rotated the webhook key of {queryset.count()} companies.", messages.SUCCESS
         )
 
-    # The queryset is already scoped by get_queryset: staff can only select their own company.
-    @admin.action(description="Sync phone numbers from Retell", permissions=["change"])
-    def sync_phone_numbers(self, request, queryset):
-        for company in queryset:
-            try:
-                report = phone_numbers_sync(company=company)
-            except (RetellNotConfigured, IntegrationError) as exc:
-                self.message_user(request, f"{company}: {retell_failure_message(exc)}", messages.ERROR)
-                continue
-            level = messages.WARNING if report.conflicts or report.skipped else messages.SUCCESS
-            self.message_user(request, f"{company}: {report.summary()}", level)
-            if report.created:
-                self.message_user(
-                    request,
-                    f"{company}: assign a branch to {', '.join(report.created)} to take calls.",
-                    messages.INFO,
-                )
-
-    @admin.action(description="Validate Retell webhook configuration", permissions=["change"])
-    def validate_webhook_configuration(self, request, queryset):
-        for company in queryset:
-            try:
-                checks = webhook_configuration_validate(company=company)
-            except (RetellNotConfigured, IntegrationError) as exc:
-                self.message_user(request, f"{company}: {retell_failure_message(exc)}", messages.ERROR)
-                continue
-            if not checks:
-                self.message_user(
-                    request,
-                    f"{company}: no number has an inbound agent; sync phone numbers first.",
-                    messages.WARNING,
-                )
-            for check in checks:
-                level = messages.WARNING if check.notes else messages.SUCCESS
-                self.message_user(
-                    request, f"{company}: {check.describe()}", level if check.ok else messages.ERROR
-                )
+    # Telephony adds the Retell actions (telephony/admin.py): sync numbers, validate agents.
 
 
 @admin.register(Branch)
@@ -157,16 +118,7 @@ class BranchAdmin(CompanyScopedAdmin):
     list_select_related = ["company"]
     search_fields = ["name", "address", "company__name"]
     autocomplete_fields = ["company"]
-    actions = ["check_event_type"]
-
-    @admin.action(description="Check event type in Cal.com", permissions=["view"])
-    def check_event_type(self, request, queryset):
-        from booking.event_types import event_type_check
-
-        for branch in queryset.select_related("company"):
-            result = event_type_check(branch=branch)
-            level = messages.SUCCESS if result["success"] else messages.ERROR
-            self.message_user(request, f"{branch.name}: {result['message']}", level)
+    # Booking adds "Check event type in Cal.com" (booking/admin.py): Cal.com is its business.
 
 
 @admin.register(PhoneNumber)

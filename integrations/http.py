@@ -16,9 +16,9 @@ import requests
 from django.conf import settings
 from urllib3.exceptions import NewConnectionError
 
-from askpro.metrics import api_duration_seconds
 from core import clock
 from integrations.errors import BadRequest, IntegrationError, TransientError
+from integrations.metrics import api_duration_seconds
 
 # requests raises these for a request we could not even build (bad base URL or header): our
 # configuration, never worth retrying.

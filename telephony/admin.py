@@ -1,7 +1,12 @@
 from django.contrib import admin, messages
 
 from companies.admin_scoping import CompanyScopedAdmin
+from companies.models import Company
+from integrations.errors import IntegrationError
 from telephony.models import Call, WebhookEvent
+from telephony.retell.agents import webhook_configuration_validate
+from telephony.retell.gateway import RetellNotConfigured, retell_failure_message
+from telephony.retell.phone_sync import phone_numbers_sync
 from telephony.services import webhook_event_process
 
 
@@ -77,3 +82,50 @@ class WebhookEventAdmin(CompanyScopedAdmin):
             result = webhook_event_process(event_id=event.pk, include_failed=True)
             level = messages.SUCCESS if result.get("success") else messages.ERROR
             self.message_user(request, f"{event.event} {event.call_id}: {result.get('message')}", level)
+
+
+# -- Retell actions on the company (the company admin itself lives with the tenant models) --------
+# The queryset is already scoped by get_queryset: staff can only select their own company.
+
+
+@admin.action(description="Sync phone numbers from Retell", permissions=["change"])
+def sync_phone_numbers(modeladmin, request, queryset):
+    for company in queryset:
+        try:
+            report = phone_numbers_sync(company=company)
+        except (RetellNotConfigured, IntegrationError) as exc:
+            modeladmin.message_user(request, f"{company}: {retell_failure_message(exc)}", messages.ERROR)
+            continue
+        level = messages.WARNING if report.conflicts or report.skipped else messages.SUCCESS
+        modeladmin.message_user(request, f"{company}: {report.summary()}", level)
+        if report.created:
+            modeladmin.message_user(
+                request,
+                f"{company}: assign a branch to {', '.join(report.created)} to take calls.",
+                messages.INFO,
+            )
+
+
+@admin.action(description="Validate Retell webhook configuration", permissions=["change"])
+def validate_webhook_configuration(modeladmin, request, queryset):
+    for company in queryset:
+        try:
+            checks = webhook_configuration_validate(company=company)
+        except (RetellNotConfigured, IntegrationError) as exc:
+            modeladmin.message_user(request, f"{company}: {retell_failure_message(exc)}", messages.ERROR)
+            continue
+        if not checks:
+            modeladmin.message_user(
+                request,
+                f"{company}: no number has an inbound agent; sync phone numbers first.",
+                messages.WARNING,
+            )
+        for check in checks:
+            level = messages.WARNING if check.notes else messages.SUCCESS
+            modeladmin.message_user(
+                request, f"{company}: {check.describe()}", level if check.ok else messages.ERROR
+            )
+
+
+_company_admin = admin.site.get_model_admin(Company)
+_company_admin.actions = [*_company_admin.actions, sync_phone_numbers, validate_webhook_configuration]

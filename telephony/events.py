@@ -1,6 +1,8 @@
 """The Retell webhook events we act on and those we acknowledge and drop, in one place."""
 
-HANDLED_EVENTS = frozenset({"call_started", "call_ended", "call_analyzed"})
+# The events we store and act on, in the order Retell sends them (contract retell-api.md §1.1).
+CALL_EVENTS = ("call_started", "call_ended", "call_analyzed")
+HANDLED_EVENTS = frozenset(CALL_EVENTS)
 # Acknowledged with 2xx and not stored: we do not act on them (contract retell-api.md §1.1).
 IGNORED_EVENTS = frozenset(
     {

@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from companies.commands import company_for_command
-from companies.retell_sync import RetellNotConfigured, phone_numbers_sync, retell_failure_message
 from integrations.errors import IntegrationError
+from telephony.retell.gateway import RetellNotConfigured, retell_failure_message
+from telephony.retell.phone_sync import phone_numbers_sync
 
 
 class Command(BaseCommand):

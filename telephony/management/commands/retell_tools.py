@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 from django.core.management.base import BaseCommand, CommandError
 
 from companies.commands import company_for_command
-from companies.retell_config import retell_setup
+from telephony.retell.agents import retell_setup
 
 
 class Command(BaseCommand):

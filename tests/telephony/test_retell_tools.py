@@ -11,7 +11,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from telephony.function_specs import FUNCTIONS
+from telephony.retell.tools import FUNCTIONS
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from companies.commands import company_for_command
-from companies.retell_config import webhook_configuration_validate
-from companies.retell_sync import RetellNotConfigured, retell_failure_message
 from integrations.errors import IntegrationError
+from telephony.retell.agents import webhook_configuration_validate
+from telephony.retell.gateway import RetellNotConfigured, retell_failure_message
 
 
 class Command(BaseCommand):

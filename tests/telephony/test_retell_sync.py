@@ -23,15 +23,11 @@ from django.urls import reverse
 from responses import matchers
 
 from companies.models import PhoneNumber
-from companies.retell_config import webhook_configuration_validate
-from companies.retell_sync import (
-    RetellNotConfigured,
-    phone_numbers_sync,
-    retell_agent_get,
-    retell_agent_update,
-)
 from integrations.breaker import breaker_for
 from integrations.errors import TransientError
+from telephony.retell.agents import webhook_configuration_validate
+from telephony.retell.gateway import RetellNotConfigured, retell_agent_get, retell_agent_update
+from telephony.retell.phone_sync import phone_numbers_sync
 from tests.factories import PhoneNumberFactory
 from tests.retell_fakes import AGENT_ID, BASE, fixture
 

@@ -9,12 +9,13 @@ published, or for numbers bound to the latest version (contract §6.2, §8.15).
 from dataclasses import dataclass, field
 
 from companies.models import Company, PhoneNumber
-from companies.retell_sync import retell_agent_get, retell_agent_update, retell_urls
 from integrations.errors import BadRequest, NotFound
-from telephony.function_specs import FUNCTIONS, tool_definition
+from telephony.events import CALL_EVENTS
+from telephony.retell.gateway import retell_agent_get, retell_agent_update, retell_urls
+from telephony.retell.tools import FUNCTIONS, tool_definition
 
 # The post-call events telephony stores and processes; any other event is acknowledged and ignored.
-WEBHOOK_EVENTS = ("call_started", "call_ended", "call_analyzed")
+WEBHOOK_EVENTS = CALL_EVENTS
 # Retell's default per-agent webhook timeout (contract §1.1); we acknowledge in milliseconds.
 WEBHOOK_TIMEOUT_MS = 10000
 # The variables the inbound webhook returns for every call (values are strings, contract §4.2).
