@@ -38,8 +38,8 @@ class AppointmentAdmin(RetryPermission, CompanyScopedAdmin):
     list_display = ["start", "branch", "customer", "status", "source", "company", "attempts"]
     list_filter = ["company", "status", "source", "branch"]
     list_select_related = ["company", "branch", "customer"]
-    search_fields = ["customer__phone", "customer__name", "calcom_booking_uid", "call__retell_call_id"]
-    autocomplete_fields = ["company", "branch", "customer", "call"]
+    search_fields = ["customer__phone", "customer__name", "calcom_booking_uid", "calls__retell_call_id"]
+    autocomplete_fields = ["company", "branch", "customer"]
     date_hierarchy = "start"
     readonly_fields = [
         "calcom_booking_id",

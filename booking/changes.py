@@ -90,7 +90,6 @@ def _reschedule(company, old: Appointment, new_start, reason, title, description
             company=company,
             branch=old.branch,
             customer=old.customer,
-            call=old.call,
             event_type_id=old.event_type_id,
             start=new_start,
             end=parse_datetime(data["end"], zone("UTC")) if data.get("end") else None,

@@ -55,13 +55,6 @@ class Appointment(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
     )
-    call = models.ForeignKey(
-        "telephony.Call",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="appointments",
-    )
     event_type_id = models.PositiveIntegerField(null=True, blank=True)
     start = models.DateTimeField(help_text="Stored in UTC")
     end = models.DateTimeField(null=True, blank=True)
@@ -105,7 +98,7 @@ class Appointment(models.Model):
         return f"{self.branch.name} {self.start:%Y-%m-%d %H:%M} UTC ({self.status})"
 
     def clean(self) -> None:
-        validate_same_company(self, "branch", "customer", "call")
+        validate_same_company(self, "branch", "customer")
 
 
 class BookingRequestStatus(models.TextChoices):

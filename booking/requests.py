@@ -48,7 +48,6 @@ def _insert(*, company, branch, booking: BookingInput, key: str) -> BookingReque
                 source=booking.source,
                 status=AppointmentStatus.REQUESTED,
                 metadata={"idempotency_key": key},
-                call=_call_for(company, booking.call_id),
             )
             return BookingRequest.objects.create(
                 company=company,
@@ -61,14 +60,6 @@ def _insert(*, company, branch, booking: BookingInput, key: str) -> BookingReque
             )
     except IntegrityError:
         return None
-
-
-def _call_for(company, call_id: str):
-    if not call_id:
-        return None
-    from telephony.models import Call
-
-    return Call.objects.filter(company=company, retell_call_id=call_id).first()
 
 
 def _retire(existing: BookingRequest) -> bool:

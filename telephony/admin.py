@@ -16,7 +16,7 @@ class CallAdmin(CompanyScopedAdmin):
     list_filter = ["company", "status", "direction", "branch"]
     list_select_related = ["company", "branch"]
     search_fields = ["retell_call_id", "from_number", "to_number", "customer__name"]
-    autocomplete_fields = ["company", "branch", "customer", "appointment"]
+    autocomplete_fields = ["company", "branch", "customer"]
     date_hierarchy = "started_at"
     readonly_fields = [
         "retell_call_id",
@@ -35,6 +35,7 @@ class CallAdmin(CompanyScopedAdmin):
         "successful",
         "analysis",
         "dynamic_variables",
+        "appointments",
         "created_at",
         "updated_at",
     ]

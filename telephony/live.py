@@ -14,6 +14,7 @@ from booking.services import (
 )
 from core import clock
 from telephony.booking_wish import ALIASES, WishError
+from telephony.calls import call_appointment_link
 from telephony.live_context import LiveContext, appointment_ref
 from telephony.speech import say, spoken_day, spoken_list, spoken_time, spoken_when
 
@@ -173,6 +174,7 @@ def book_appointment_live(ctx: LiveContext, args: dict) -> dict:
     when = spoken_when(wish, ctx.language)
     if result["success"]:
         appointment = Appointment.objects.get(pk=result["appointment_id"])
+        call_appointment_link(company=ctx.company, call_id=ctx.call_id, appointment=appointment)
         key = "requested" if result["booking"]["status"] == "pending" else "booked"
         return answer(True, say(key, ctx.language, when=when), **_appointment_data(ctx, appointment))
     if result["error"] == "slot_unavailable":
@@ -274,6 +276,9 @@ def reschedule_appointment_live(ctx: LiveContext, args: dict) -> dict:
     )
     if result["success"]:
         moved = Appointment.objects.get(pk=result["appointment_id"])
+        # The new booking belongs to the calls of the old one, and to this one that moved it.
+        moved.calls.add(*appointment.calls.all())
+        call_appointment_link(company=ctx.company, call_id=ctx.call_id, appointment=moved)
         return answer(
             True,
             say("moved", ctx.language, when=spoken_when(wish, ctx.language)),

@@ -44,13 +44,9 @@ class Call(models.Model):
     successful = models.BooleanField(null=True, blank=True)
     analysis = models.JSONField(default=dict, blank=True)
     dynamic_variables = models.JSONField(default=dict, blank=True)
-    appointment = models.ForeignKey(
-        "booking.Appointment",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    # The one link between calls and appointments, kept here: booking knows calls only by the
+    # call id its booking requests carry. A call can book several; a reschedule adds the new one.
+    appointments = models.ManyToManyField("booking.Appointment", related_name="calls", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -62,7 +58,7 @@ class Call(models.Model):
         return self.retell_call_id
 
     def clean(self) -> None:
-        validate_same_company(self, "branch", "customer", "appointment")
+        validate_same_company(self, "branch", "customer")
 
 
 class WebhookEventStatus(models.TextChoices):

@@ -72,17 +72,9 @@ def _handle(event: WebhookEvent) -> dict:
             raise
         metrics.calls_processed_total.labels(outcome.outcome).inc()
     if outcome.appointment:
-        _link(call, outcome.appointment)
+        # A live booking was made before the call was recorded: it is linked now.
+        call.appointments.add(outcome.appointment)
     return _result(event, customer=customer, outcome=outcome)
-
-
-def _link(call, appointment) -> None:
-    """Call and appointment point at each other (a live booking was made before the call existed)."""
-    if call.appointment_id != appointment.pk:
-        call.appointment = appointment
-        call.save(update_fields=["appointment", "updated_at"])
-    if appointment.call_id is None:
-        type(appointment).objects.filter(pk=appointment.pk, call__isnull=True).update(call=call)
 
 
 def _branch_of(company, number: str) -> Branch | None:
