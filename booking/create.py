@@ -8,12 +8,10 @@ ambiguous failure we first look for a booking carrying our idempotency key in it
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 
 from askpro import metrics
-from askpro.leases import backoff_seconds, failure_reason, is_transient
+from askpro.work import failure_reason, is_transient
 from booking import cache
 from booking.booking_input import (
     BookingInput,
@@ -25,11 +23,10 @@ from booking.booking_input import (
 from booking.calcom import calcom_read, calcom_write
 from booking.horizon import bookable_days
 from booking.models import AppointmentStatus, BookingRequest, BookingRequestStatus
-from booking.requests import booking_request_await, booking_request_claim, booking_request_take_over
+from booking.requests import WORK, booking_request_await, booking_request_claim, booking_request_take_over
 from booking.results import ErrorType, ServiceError, fail, failure_from, ok
 from booking.selectors import branch_for_event_type, company_get
 from booking.times import parse_datetime, zone
-from core import clock
 from integrations.calcom.errors import BookingConflict
 from integrations.errors import IntegrationError, TransientError
 
@@ -99,7 +96,7 @@ def booking_request_retry(*, request_id: int, include_failed: bool = False) -> d
 
 def booking_request_execute(request: BookingRequest) -> dict:
     """Do the work of a claimed request and record its outcome on the request and appointment."""
-    BookingRequest.objects.filter(pk=request.pk).update(attempts=F("attempts") + 1)
+    WORK.start_attempt(request.pk)
     request.refresh_from_db()
     booking = BookingInput(**request.payload)
     try:
@@ -215,11 +212,11 @@ def _finish_failed(request: BookingRequest, result: dict) -> dict:
 
 
 def _schedule_retry(request: BookingRequest, result: dict, exc: Exception) -> dict:
-    if request.attempts >= settings.BOOKING_MAX_ATTEMPTS:
+    retry_at = WORK.retry_at(request.attempts)
+    if retry_at is None:
         return _finish_failed(
-            request, {**result, "message": f"Gave up after {request.attempts} attempts: {result['message']}"}
+            request, {**result, "message": WORK.gave_up(request.attempts, result["message"])}
         )
-    delay = backoff_seconds(request.attempts, base=settings.BOOKING_RETRY_BASE_SECONDS)
     result = {
         **result,
         "queued": True,
@@ -231,23 +228,11 @@ def _schedule_retry(request: BookingRequest, result: dict, exc: Exception) -> di
     request.appointment.failure_reason = str(exc)[:500]
     with transaction.atomic():
         request.appointment.save(update_fields=["attempts", "failure_reason", "updated_at"])
-        _close(
-            request,
-            BookingRequestStatus.RETRYING,
-            result,
-            last_error=str(exc)[:2000],
-            next_attempt_at=clock.now() + timedelta(seconds=delay),
-        )
+        _close(request, BookingRequestStatus.RETRYING, result, last_error=str(exc), retry_at=retry_at)
     metrics.booking_total.labels("retrying").inc()
     return result
 
 
-def _close(request: BookingRequest, status: str, result: dict, **fields) -> None:
-    BookingRequest.objects.filter(pk=request.pk).update(
-        status=status,
-        result=result,
-        lease_until=None,
-        updated_at=clock.now(),
-        **{"last_error": "", "next_attempt_at": None, **fields},
-    )
+def _close(request: BookingRequest, status: str, result: dict, **ending) -> None:
+    WORK.end(request.pk, status, result=result, **ending)
     request.refresh_from_db()

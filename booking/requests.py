@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 
-from askpro.leases import due_ids, take_over
+from askpro.work import RetriedWork
 from booking.booking_input import BookingInput
 from booking.customers import customer_upsert
 from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus
@@ -19,6 +19,16 @@ from booking.results import ErrorType, fail
 from core import clock
 
 LEASE = timedelta(seconds=90)  # longer than one Cal.com POST plus its lookup can take
+WORK = RetriedWork(
+    BookingRequest,
+    processing=BookingRequestStatus.PROCESSING,
+    retrying=BookingRequestStatus.RETRYING,
+    done=BookingRequestStatus.SUCCEEDED,
+    failed=BookingRequestStatus.FAILED,
+    lease=LEASE,
+    max_attempts_setting="BOOKING_MAX_ATTEMPTS",
+    base_seconds_setting="BOOKING_RETRY_BASE_SECONDS",
+)
 REPLAY_WINDOW = timedelta(hours=24)
 AWAIT_SECONDS = 15.0
 
@@ -74,13 +84,7 @@ def _retire(existing: BookingRequest) -> bool:
 
 def booking_request_take_over(request: BookingRequest, *, from_statuses=None) -> bool:
     """Atomically move a retrying (or abandoned) request to PROCESSING under a fresh lease."""
-    won = take_over(
-        BookingRequest,
-        pk=request.pk,
-        statuses=from_statuses or [BookingRequestStatus.RETRYING],
-        processing=BookingRequestStatus.PROCESSING,
-        lease=LEASE,
-    )
+    won = WORK.claim(request.pk, statuses=from_statuses or [BookingRequestStatus.RETRYING])
     if won:
         request.refresh_from_db()
     return won
@@ -116,6 +120,4 @@ def booking_request_await(
 
 def booking_requests_due() -> list[int]:
     """Ids of requests a worker should try now: due retries and abandoned claims."""
-    return due_ids(
-        BookingRequest, retrying=BookingRequestStatus.RETRYING, processing=BookingRequestStatus.PROCESSING
-    )
+    return WORK.due()

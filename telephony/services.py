@@ -4,11 +4,10 @@ import json
 import logging
 from datetime import timedelta
 
-from django.conf import settings
-from django.db.models import F
+from django.db.models import Q
 
 from askpro import metrics
-from askpro.leases import backoff_seconds, due_ids, failure_reason, is_transient, take_over
+from askpro.work import RetriedWork, failure_reason, is_transient
 from booking.customers import customer_upsert
 from companies.models import Branch
 from companies.phone_lookup import phone_number_owner
@@ -21,8 +20,18 @@ from telephony.models import WebhookEvent, WebhookEventStatus
 from telephony.post_call import BookingOutcome, CannotBook, RetryLater, post_call_booking
 
 logger = logging.getLogger(__name__)
-LEASE = timedelta(minutes=3)  # above the webhooks queue's 60 s task timeout
 RETRYABLE = [WebhookEventStatus.RECEIVED, WebhookEventStatus.RETRYING]
+WORK = RetriedWork(
+    WebhookEvent,
+    processing=WebhookEventStatus.PROCESSING,
+    retrying=WebhookEventStatus.RETRYING,
+    done=WebhookEventStatus.PROCESSED,
+    failed=WebhookEventStatus.FAILED,
+    lease=timedelta(minutes=3),  # above the webhooks queue's 60 s task timeout
+    max_attempts_setting="WEBHOOK_MAX_ATTEMPTS",
+    base_seconds_setting="WEBHOOK_RETRY_BASE_SECONDS",
+    finished_at_field="processed_at",
+)
 
 
 def webhook_event_process(*, event_id: int, include_failed: bool = False) -> dict:
@@ -30,11 +39,9 @@ def webhook_event_process(*, event_id: int, include_failed: bool = False) -> dic
     statuses = RETRYABLE + (
         [WebhookEventStatus.FAILED, WebhookEventStatus.PROCESSED] if include_failed else []
     )
-    if not take_over(
-        WebhookEvent, pk=event_id, statuses=statuses, processing=WebhookEventStatus.PROCESSING, lease=LEASE
-    ):
+    if not WORK.claim(event_id, statuses=statuses):
         return WebhookEvent.objects.get(pk=event_id).result or {}
-    WebhookEvent.objects.filter(pk=event_id).update(attempts=F("attempts") + 1)
+    WORK.start_attempt(event_id)
     event = WebhookEvent.objects.select_related("company").get(pk=event_id)
     try:
         result = _handle(event)
@@ -115,46 +122,22 @@ def _result(event, *, success=True, message="", customer=None, outcome: BookingO
 
 
 def _finish(event: WebhookEvent, status: str, result: dict, *, last_error: str = "") -> dict:
-    now = clock.now()
-    WebhookEvent.objects.filter(pk=event.pk).update(
-        status=status,
-        result=result,
-        last_error=last_error,
-        lease_until=None,
-        next_attempt_at=None,
-        processed_at=now,
-        updated_at=now,
-    )
+    WORK.end(event.pk, status, result=result, last_error=last_error)
     metrics.webhook_total.labels(event.event, status).inc()
     return result
 
 
 def _retry_later(event: WebhookEvent, reason: str) -> dict:
-    if event.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
-        return _failed(event, f"Gave up after {event.attempts} attempts: {reason}")
-    delay = backoff_seconds(event.attempts, base=settings.WEBHOOK_RETRY_BASE_SECONDS)
-    now = clock.now()
+    retry_at = WORK.retry_at(event.attempts)
+    if retry_at is None:
+        return _failed(event, WORK.gave_up(event.attempts, reason))
     result = _result(event, success=False, message=f"Will retry: {reason}")
-    WebhookEvent.objects.filter(pk=event.pk).update(
-        status=WebhookEventStatus.RETRYING,
-        result=result,
-        last_error=reason[:2000],
-        lease_until=None,
-        next_attempt_at=now + timedelta(seconds=delay),
-        updated_at=now,
-    )
+    WORK.end(event.pk, WebhookEventStatus.RETRYING, result=result, last_error=reason, retry_at=retry_at)
     metrics.webhook_total.labels(event.event, "retrying").inc()
     return result
 
 
 def webhook_events_due() -> list[int]:
     """Due retries, abandoned claims, and received events nobody picked up within a minute."""
-    from django.db.models import Q
-
     stale = clock.now() - timedelta(minutes=1)
-    return due_ids(
-        WebhookEvent,
-        retrying=WebhookEventStatus.RETRYING,
-        processing=WebhookEventStatus.PROCESSING,
-        extra=Q(status=WebhookEventStatus.RECEIVED, received_at__lt=stale),
-    )
+    return WORK.due(extra=Q(status=WebhookEventStatus.RECEIVED, received_at__lt=stale))

@@ -1,0 +1,124 @@
+"""Retried work rows: one life cycle for booking requests and webhook events (and the Cal.com
+inbox and the notification outbox to come).
+
+- claim: one conditional UPDATE to "processing" under a lease, so two workers never both win;
+  a worker that dies leaves a lease that runs out, after which anyone may take the row over;
+- attempt: the row counts it before the work starts;
+- end: done; failed (a permanent error, or given up after the maximum attempts); or waiting to
+  retry base, 2 x base, 4 x base ... seconds later (a transient error, `is_transient`);
+- sweep: due retries and rows whose lease ran out, oldest first; admin and commands replay.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
+from django.db.models import F, Q
+
+from core import clock
+
+
+def take_over(model, *, pk, statuses, processing: str, lease: timedelta) -> bool:
+    """Move row `pk` from one of `statuses` (or an expired PROCESSING lease) to `processing`."""
+    now = clock.now()
+    claimable = Q(status__in=list(statuses)) | Q(status=processing, lease_until__lt=now)
+    return bool(
+        model.objects.filter(claimable, pk=pk).update(
+            status=processing, lease_until=now + lease, updated_at=now
+        )
+    )
+
+
+def due_ids(model, *, retrying: str, processing: str, limit: int = 200, extra: Q | None = None) -> list[int]:
+    """Rows whose retry time has come or whose worker's lease ran out, oldest first."""
+    now = clock.now()
+    due = Q(status=retrying, next_attempt_at__lte=now) | Q(status=processing, lease_until__lt=now)
+    if extra is not None:
+        due |= extra
+    return list(model.objects.filter(due).order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def backoff_seconds(attempt: int, *, base: int, cap: int = 3600) -> int:
+    """base, 2*base, 4*base, ... for attempts 1, 2, 3, ..., at most `cap`."""
+    return min(cap, base * 2 ** max(0, attempt - 1))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether trying the same work again later may succeed: the one rule every retried row uses.
+
+    Transient: an external service that failed in a way that may pass (its error says so), work
+    that asks to be retried (`retry_later = True`), and a database that is busy or unreachable.
+    Everything else (bad data, a wish in the past, a bug) fails the same way each time: the row
+    is failed at once with its reason instead of being retried for hours.
+    """
+    if getattr(exc, "retry_later", False):
+        return True
+    permanent = getattr(exc, "permanent", None)
+    if isinstance(permanent, bool):
+        return not permanent
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What staff read about a permanent failure, in plain words."""
+    if isinstance(exc, ValidationError):
+        return "The data is invalid: " + "; ".join(exc.messages)
+    if isinstance(exc, DataError | IntegrityError):
+        return f"The data cannot be stored ({type(exc).__name__}: {exc})."
+    return f"Unexpected error ({type(exc).__name__}: {exc}); it is logged. Replay once it is fixed."
+
+
+@dataclass(frozen=True)
+class RetriedWork:
+    """The life cycle of one model's work rows. The model has `status`, `attempts`, `result`,
+    `last_error`, `lease_until`, `next_attempt_at` and `updated_at`; the limits are read from
+    settings when used (`max_attempts_setting`, `base_seconds_setting`)."""
+
+    model: type
+    processing: str
+    retrying: str
+    done: str
+    failed: str
+    lease: timedelta
+    max_attempts_setting: str
+    base_seconds_setting: str
+    finished_at_field: str = ""  # set to the end time when a row ends done or failed
+
+    def claim(self, pk, *, statuses) -> bool:
+        return take_over(self.model, pk=pk, statuses=statuses, processing=self.processing, lease=self.lease)
+
+    def start_attempt(self, pk) -> None:
+        self.model.objects.filter(pk=pk).update(attempts=F("attempts") + 1)
+
+    def retry_at(self, attempts: int) -> datetime | None:
+        """When to try again after attempt number `attempts` failed transiently; None: give up."""
+        if attempts >= getattr(settings, self.max_attempts_setting):
+            return None
+        base = getattr(settings, self.base_seconds_setting)
+        return clock.now() + timedelta(seconds=backoff_seconds(attempts, base=base))
+
+    @staticmethod
+    def gave_up(attempts: int, reason: str) -> str:
+        return f"Gave up after {attempts} attempts: {reason}"
+
+    def end(self, pk, status: str, *, result, last_error: str = "", retry_at: datetime | None = None) -> None:
+        """Record how an attempt ended and release the lease."""
+        now = clock.now()
+        fields = {"next_attempt_at": retry_at}
+        if self.finished_at_field and status in (self.done, self.failed):
+            fields[self.finished_at_field] = now
+        self.model.objects.filter(pk=pk).update(
+            status=status,
+            result=result,
+            last_error=last_error[:2000],
+            lease_until=None,
+            updated_at=now,
+            **fields,
+        )
+
+    def due(self, *, extra: Q | None = None, limit: int = 200) -> list[int]:
+        return due_ids(
+            self.model, retrying=self.retrying, processing=self.processing, limit=limit, extra=extra
+        )
