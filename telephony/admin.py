@@ -89,14 +89,18 @@ class WebhookEventAdmin(CompanyScopedAdmin):
 # The queryset is already scoped by get_queryset: staff can only select their own company.
 
 
-@admin.action(description="Sync phone numbers from Retell", permissions=["change"])
-def sync_phone_numbers(modeladmin, request, queryset):
+def _retell_results(modeladmin, request, queryset, work):
+    """(company, what `work` gave) for each selected company; a Retell failure is told to staff."""
     for company in queryset:
         try:
-            report = phone_numbers_sync(company=company)
+            yield company, work(company=company)
         except (RetellNotConfigured, IntegrationError) as exc:
             modeladmin.message_user(request, f"{company}: {retell_failure_message(exc)}", messages.ERROR)
-            continue
+
+
+@admin.action(description="Sync phone numbers from Retell", permissions=["change"])
+def sync_phone_numbers(modeladmin, request, queryset):
+    for company, report in _retell_results(modeladmin, request, queryset, phone_numbers_sync):
         level = messages.WARNING if report.conflicts or report.skipped else messages.SUCCESS
         modeladmin.message_user(request, f"{company}: {report.summary()}", level)
         if report.created:
@@ -109,12 +113,7 @@ def sync_phone_numbers(modeladmin, request, queryset):
 
 @admin.action(description="Validate Retell webhook configuration", permissions=["change"])
 def validate_webhook_configuration(modeladmin, request, queryset):
-    for company in queryset:
-        try:
-            checks = webhook_configuration_validate(company=company)
-        except (RetellNotConfigured, IntegrationError) as exc:
-            modeladmin.message_user(request, f"{company}: {retell_failure_message(exc)}", messages.ERROR)
-            continue
+    for company, checks in _retell_results(modeladmin, request, queryset, webhook_configuration_validate):
         if not checks:
             modeladmin.message_user(
                 request,
