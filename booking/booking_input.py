@@ -89,7 +89,7 @@ def booking_input_build(
 def _name(value) -> str:
     name = " ".join(str(value or "").split())
     if not name:
-        raise ServiceError(ErrorType.VALIDATION, "A name is required to book.")
+        raise ServiceError(ErrorType.VALIDATION, "A name is required to book.", field="name")
     return name[:200]
 
 
@@ -99,7 +99,9 @@ def _email(value) -> str:
         try:
             validate_email(email)
         except ValidationError as exc:
-            raise ServiceError(ErrorType.VALIDATION, f"{email!r} is not an email address.") from exc
+            raise ServiceError(
+                ErrorType.VALIDATION, f"{email!r} is not an email address.", field="email"
+            ) from exc
     return email
 
 
@@ -109,7 +111,7 @@ def _phone(value) -> str:
     try:
         return normalize_e164(str(value))
     except ValidationError as exc:
-        raise ServiceError(ErrorType.VALIDATION, f"{value!r} is not a phone number.") from exc
+        raise ServiceError(ErrorType.VALIDATION, f"{value!r} is not a phone number.", field="phone") from exc
 
 
 def stringify_metadata(metadata: dict) -> dict[str, str]:

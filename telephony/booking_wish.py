@@ -25,7 +25,12 @@ _TIME = re.compile(r"^(\d{1,2})(?:\s*[:.h]\s*(\d{2}))?\s*(?:uhr)?(?:\s+(\d{2}))?
 
 
 class WishError(ValueError):
-    """The agent said 'confirmed' but what it collected cannot be booked as is."""
+    """What the agent collected cannot be read. The message (English) is for staff; `field`
+    ("date" or "time") lets the live call say which in the caller's language."""
+
+    def __init__(self, message: str, *, field: str):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -69,21 +74,21 @@ def parse_date(text) -> date:
         day, month, year = (int(g) for g in match.groups())
         year += 2000 if year < 100 else 0
     else:
-        raise WishError(f"Cannot read the date {value!r} (YYYY-MM-DD or DD.MM.YYYY).")
+        raise WishError(f"Cannot read the date {value!r} (YYYY-MM-DD or DD.MM.YYYY).", field="date")
     try:
         return date(year, month, day)
     except ValueError as exc:
-        raise WishError(f"{value!r} is not a calendar date.") from exc
+        raise WishError(f"{value!r} is not a calendar date.", field="date") from exc
 
 
 def parse_time(text) -> time:
     value = str(text or "").strip().lower()
     match = _TIME.match(value)
     if not match:
-        raise WishError(f"Cannot read the time {value!r} (HH:MM, '11 Uhr' or '11.30').")
+        raise WishError(f"Cannot read the time {value!r} (HH:MM, '11 Uhr' or '11.30').", field="time")
     hour, minute = int(match.group(1)), int(match.group(2) or match.group(3) or 0)
     if hour > 23 or minute > 59:
-        raise WishError(f"{value!r} is not a time of day.")
+        raise WishError(f"{value!r} is not a time of day.", field="time")
     return time(hour, minute)
 
 

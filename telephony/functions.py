@@ -18,7 +18,7 @@ from django.core.cache import cache
 from telephony.live import HANDLERS, Unanswerable, answer, normalized_args
 from telephony.live_context import live_context
 from telephony.serializers import FunctionArgsSerializer
-from telephony.speech import say
+from telephony.speech import not_understood, say
 
 logger = logging.getLogger(__name__)
 ANSWER_TTL = 15 * 60  # longer than Retell's retries of one function call take
@@ -51,8 +51,8 @@ def _dispatch(company, name: str, args, call: dict) -> dict:
         return answer(False, f"Unknown function {name!r}.", error="unknown_function")
     arguments = FunctionArgsSerializer(data=normalized_args(args) if isinstance(args, dict) else None)
     if not arguments.is_valid():
-        wrong = ", ".join(sorted(arguments.errors)) if isinstance(args, dict) else "args"
-        return answer(False, say("invalid", ctx.language, detail=wrong), error="validation_error")
+        wrong = sorted(arguments.errors) if isinstance(args, dict) else []
+        return answer(False, not_understood(wrong, ctx.language), error="validation_error", fields=wrong)
     try:
         return handler(ctx, arguments.validated_data)
     except Unanswerable as stop:

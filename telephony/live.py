@@ -16,7 +16,7 @@ from core import clock
 from telephony.booking_wish import ALIASES, WishError
 from telephony.calls import call_appointment_link
 from telephony.live_context import LiveContext, appointment_ref
-from telephony.speech import say, spoken_day, spoken_list, spoken_time, spoken_when
+from telephony.speech import not_understood, say, spoken_day, spoken_list, spoken_time, spoken_when
 
 PARTS_OF_DAY = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24), "any": (0, 24)}
 MAX_SPOKEN = 4
@@ -39,8 +39,9 @@ def _needs_branch(ctx: LiveContext) -> None:
         raise Unanswerable(answer(False, say("not_configured", ctx.language), error="configuration_error"))
 
 
-def _invalid(ctx: LiveContext, detail: str) -> Unanswerable:
-    return Unanswerable(answer(False, say("invalid", ctx.language, detail=detail), error="validation_error"))
+def _invalid(ctx: LiveContext, *fields: str) -> Unanswerable:
+    message = not_understood(fields, ctx.language)
+    return Unanswerable(answer(False, message, error="validation_error", fields=list(fields)))
 
 
 def _slot_labels(ctx: LiveContext, slots: list[dict], *, with_day: bool) -> list[str]:
@@ -57,7 +58,7 @@ def check_availability_live(ctx: LiveContext, args: dict) -> dict:
         first = ctx.day(args.get("date") or "heute")
         last = ctx.day(args["date_to"]) if args.get("date_to") else first
     except WishError as exc:
-        raise _invalid(ctx, str(exc)) from exc
+        raise _invalid(ctx, exc.field) from exc
     result = check_availability(
         company_id=ctx.company.pk,
         event_type_id=ctx.branch.calcom_event_type_id,
@@ -106,7 +107,7 @@ def find_alternatives_live(ctx: LiveContext, args: dict) -> dict:
     try:
         wish = ctx.wall_clock(args.get("date"), args.get("time"))
     except WishError as exc:
-        raise _invalid(ctx, str(exc)) from exc
+        raise _invalid(ctx, exc.field) from exc
     return _alternatives_answer(ctx, wish, ctx.branch.calcom_event_type_id, found_taken=False)
 
 
@@ -155,7 +156,7 @@ def book_appointment_live(ctx: LiveContext, args: dict) -> dict:
     try:
         wish = ctx.wall_clock(args.get("date"), args.get("time"))
     except WishError as exc:
-        raise _invalid(ctx, str(exc)) from exc
+        raise _invalid(ctx, exc.field) from exc
     notes = "; ".join(str(args[k]).strip() for k in ("service", "notes") if args.get(k))
     result = create_booking(
         company_id=ctx.company.pk,
@@ -182,7 +183,7 @@ def book_appointment_live(ctx: LiveContext, args: dict) -> dict:
     if result["error"] == "service_unavailable":
         return answer(False, say("queued", ctx.language, when=when), error="service_unavailable", queued=True)
     if result["error"] == "validation_error" and result.get("reason") not in DATE_REFUSALS:
-        raise _invalid(ctx, result["message"])
+        raise _invalid(ctx, *([result["field"]] if result.get("field") else []))
     return _service_failure(ctx, result)
 
 
@@ -267,7 +268,7 @@ def reschedule_appointment_live(ctx: LiveContext, args: dict) -> dict:
     try:
         wish = ctx.wall_clock(args.get("new_date"), args.get("new_time"))
     except WishError as exc:
-        raise _invalid(ctx, str(exc)) from exc
+        raise _invalid(ctx, exc.field) from exc
     result = update_booking(
         company_id=ctx.company.pk,
         booking_id=appointment.pk,

@@ -106,7 +106,10 @@ MESSAGES = {
         "de": "So weit im Voraus kann ich leider noch nicht buchen. Termine gibt es bis {last}.",
         "en": "I cannot book that far ahead yet. Appointments are possible until {last}.",
     },
-    "invalid": {"de": "Das habe ich nicht verstanden: {detail}", "en": "I did not understand that: {detail}"},
+    "not_understood": {
+        "de": "Ich habe {what} nicht verstanden. Können Sie es bitte noch einmal sagen?",
+        "en": "I did not catch {what}. Could you say it again, please?",
+    },
     "not_configured": {
         "de": "Für diese Rufnummer kann ich leider keine Termine vergeben.",
         "en": "I am sorry, I cannot book appointments for this line.",
@@ -116,6 +119,50 @@ MESSAGES = {
         "en": "That did not work, sorry. The practice will get back to you.",
     },
 }
+
+
+# What the caller gave us, as the sentence "Ich habe ... nicht verstanden" needs it (accusative).
+FIELD_WORDS = {
+    "de": {
+        "date": "das Datum",
+        "date_to": "das Enddatum",
+        "new_date": "das neue Datum",
+        "time": "die Uhrzeit",
+        "new_time": "die neue Uhrzeit",
+        "part_of_day": "die Tageszeit",
+        "name": "den Namen",
+        "email": "die E-Mail-Adresse",
+        "phone": "die Telefonnummer",
+        "service": "die Leistung",
+        "notes": "die Notiz",
+        "appointment_ref": "die Terminnummer",
+        "reason": "den Grund",
+    },
+    "en": {
+        "date": "the date",
+        "date_to": "the last day",
+        "new_date": "the new date",
+        "time": "the time",
+        "new_time": "the new time",
+        "part_of_day": "the part of the day",
+        "name": "the name",
+        "email": "the email address",
+        "phone": "the phone number",
+        "service": "the service",
+        "notes": "the note",
+        "appointment_ref": "the appointment reference",
+        "reason": "the reason",
+    },
+}
+ANYTHING = {"de": "das", "en": "that"}
+
+
+def not_understood(fields, language: str) -> str:
+    """'Ich habe das Datum und die Uhrzeit nicht verstanden. ...' for the fields we could not read."""
+    words = FIELD_WORDS[_lang(language)]
+    named = [words[field] for field in fields if field in words]
+    what = spoken_list(named, language, joiner="and") if named else ANYTHING[_lang(language)]
+    return say("not_understood", language, what=what)
 
 
 def say(key: str, language: str, **values) -> str:
@@ -137,11 +184,14 @@ def spoken_when(moment: datetime, language: str) -> str:
     return f"{spoken_day(moment.date(), language)}, {spoken_time(moment, language)}"
 
 
-def spoken_list(items: list[str], language: str) -> str:
+JOINERS = {"or": {"de": " oder ", "en": " or "}, "and": {"de": " und ", "en": " and "}}
+
+
+def spoken_list(items: list[str], language: str, *, joiner: str = "or") -> str:
+    """'a, b oder c' (choices) or, with joiner="and", 'a, b und c'."""
     if len(items) <= 1:
         return "".join(items)
-    joiner = " oder " if _lang(language) == "de" else " or "
-    return ", ".join(items[:-1]) + joiner + items[-1]
+    return ", ".join(items[:-1]) + JOINERS[joiner][_lang(language)] + items[-1]
 
 
 def _lang(language: str) -> str:

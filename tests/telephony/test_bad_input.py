@@ -280,7 +280,7 @@ def test_function_arguments_the_agent_got_wrong_are_answered_aloud(post, args):
     assert response.status_code == 200
     answer = response.json()
     assert answer["success"] is False and answer["data"]["error"] == "validation_error"
-    assert answer["message"].startswith("Das habe ich nicht verstanden")
+    assert answer["message"].startswith("Ich habe ") and "nicht verstanden" in answer["message"]
     assert not BookingRequest.objects.exists()
 
 
@@ -342,3 +342,43 @@ def test_a_time_earlier_today_is_refused_aloud(post, calcom, pinned_clock):
     assert answer["data"]["reason"] == "time_past"
     assert answer["message"].startswith("Diese Uhrzeit ist heute schon vorbei")
     assert not calcom.calls and not BookingRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "args", "message"),
+    [
+        (
+            "de",
+            {"date": "irgendwann", "time": "11:00", "name": "Jana"},
+            "Ich habe das Datum nicht verstanden. Können Sie es bitte noch einmal sagen?",
+        ),
+        (
+            "de",
+            {"date": "morgen", "time": "nachmittags", "name": "Jana"},
+            "Ich habe die Uhrzeit nicht verstanden.",
+        ),
+        (
+            "de",
+            {"name": {"x": 1}, "email": ["a"], "time": "11:00"},
+            "Ich habe die E-Mail-Adresse und den Namen",
+        ),
+        ("en", {"date": "someday", "time": "11:00", "name": "Jana"}, "I did not catch the date."),
+        (
+            "en",
+            {"email": "not-an-address", "date": "tomorrow", "time": "11:00", "name": "J"},
+            "the email address",
+        ),
+    ],
+)
+def test_what_was_not_understood_is_said_in_the_callers_language_only(
+    post, clinic, calcom, language, args, message
+):
+    """No English service message inside a German sentence: the answer names the field."""
+    branch = clinic.branches.get()
+    branch.language = language
+    branch.save()
+    answer = post("functions", function_call_payload("book_appointment", args)).json()
+    assert answer["success"] is False and answer["data"]["error"] == "validation_error"
+    assert message in answer["message"]
+    assert "Cannot" not in answer["message"] and "is not" not in answer["message"]
+    assert not BookingRequest.objects.exists()

@@ -305,7 +305,9 @@ def test_another_companys_appointment_of_the_same_caller_stays_invisible(functio
 def test_unreadable_arguments_get_a_clear_answer(function, calcom):
     result = function("book_appointment", {"date": "irgendwann", "time": "11:00", "name": "Jana"})
     assert result["success"] is False and result["data"]["error"] == "validation_error"
-    assert result["message"].startswith("Das habe ich nicht verstanden: Cannot read the date")
+    # German only: no English service message inside a German sentence.
+    assert result["message"] == "Ich habe das Datum nicht verstanden. Können Sie es bitte noch einmal sagen?"
+    assert result["data"]["fields"] == ["date"]
 
 
 def test_unknown_function_and_unknown_line(function, calcom):
