@@ -61,7 +61,11 @@ class ServiceUnavailable(exceptions.APIException):
     default_code = "service_unavailable"
 
 
+INTERNAL_ERROR = "Internal error; it has been logged."
+
+
 def error_body(error: str, message: str, **extra) -> dict:
+    """The one error envelope: HTTP answers and the booking services' results alike."""
     return {"success": False, "error": error, "message": message, **extra}
 
 
@@ -151,7 +155,7 @@ def api_exception_handler(exc, context) -> Response | None:
         logger.exception("database error while answering %s", _view_name(context))
     else:
         logger.exception("unexpected error while answering %s", _view_name(context))
-    return Response(error_body("exception", "Internal error; it has been logged."), status=500)
+    return Response(error_body("exception", INTERNAL_ERROR), status=500)
 
 
 def _classify(exc: exceptions.APIException) -> tuple[int, str]:
@@ -196,4 +200,4 @@ def api_not_found(request, exception=None):
 
 
 def api_server_error(request):
-    return JsonResponse(error_body("exception", "Internal error; it has been logged."), status=500)
+    return JsonResponse(error_body("exception", INTERNAL_ERROR), status=500)

@@ -6,6 +6,7 @@ shape for the live call, the post-call pipeline, admin and the API, as the old s
 
 from enum import StrEnum
 
+from askpro.api import error_body
 from integrations.errors import (
     AuthError,
     CircuitOpen,
@@ -34,7 +35,7 @@ def ok(**data) -> dict:
 
 
 def fail(error: ErrorType, message: str, **extra) -> dict:
-    return {"success": False, "error": str(error), "message": message, **extra}
+    return error_body(str(error), message, **extra)
 
 
 class ServiceError(Exception):
