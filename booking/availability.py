@@ -30,7 +30,7 @@ def check_availability(
     try:
         company, branch = _scope(company_id, event_type_id, branch_id)
         tz_name = timezone or branch.effective_timezone
-        zone(tz_name)
+        zone(tz_name)  # an unknown zone is a validation error before anything is asked
         days = bookable_days(branch=branch, event_type_id=event_type_id)
         first = parse_date(date_from, field="date_from") if date_from else days.first
         last = parse_date(date_to, field="date_to") if date_to else first + timedelta(days=DEFAULT_DAYS)
