@@ -65,8 +65,13 @@ INTERNAL_ERROR = "Internal error; it has been logged."
 
 
 def error_body(error: str, message: str, **extra) -> dict:
-    """The one error envelope: HTTP answers and the booking services' results alike."""
+    """The one error envelope: HTTP answers, stored service results and live answers alike."""
     return {"success": False, "error": error, "message": message, **extra}
+
+
+def success_body(message: str, **fields) -> dict:
+    """The same envelope for what worked: `success`, a `message`, and what the answer carries."""
+    return {"success": True, "message": message, **fields}
 
 
 # -- parsing -----------------------------------------------------------------------------------

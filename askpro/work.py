@@ -21,12 +21,13 @@ from core import clock
 
 
 def take_over(model, *, pk, statuses, processing: str, lease: timedelta) -> bool:
-    """Move row `pk` from one of `statuses` (or an expired PROCESSING lease) to `processing`."""
+    """Move row `pk` from one of `statuses` (or an expired PROCESSING lease) to `processing`,
+    counting the attempt it starts."""
     now = clock.now()
     claimable = Q(status__in=list(statuses)) | Q(status=processing, lease_until__lt=now)
     return bool(
         model.objects.filter(claimable, pk=pk).update(
-            status=processing, lease_until=now + lease, updated_at=now
+            status=processing, lease_until=now + lease, attempts=F("attempts") + 1, updated_at=now
         )
     )
 
@@ -89,9 +90,6 @@ class RetriedWork:
     def claim(self, pk, *, statuses) -> bool:
         return take_over(self.model, pk=pk, statuses=statuses, processing=self.processing, lease=self.lease)
 
-    def start_attempt(self, pk) -> None:
-        self.model.objects.filter(pk=pk).update(attempts=F("attempts") + 1)
-
     def retry_at(self, attempts: int) -> datetime | None:
         """When to try again after attempt number `attempts` failed transiently; None: give up."""
         if attempts >= getattr(settings, self.max_attempts_setting):
@@ -103,20 +101,24 @@ class RetriedWork:
     def gave_up(attempts: int, reason: str) -> str:
         return f"Gave up after {attempts} attempts: {reason}"
 
-    def end(self, pk, status: str, *, result, last_error: str = "", retry_at: datetime | None = None) -> None:
-        """Record how an attempt ended and release the lease."""
+    def end(
+        self, row, status: str, *, result, last_error: str = "", retry_at: datetime | None = None
+    ) -> None:
+        """Record how an attempt ended and release the lease, on the row and on the object."""
         now = clock.now()
-        fields = {"next_attempt_at": retry_at}
+        fields = {
+            "status": status,
+            "result": result,
+            "last_error": last_error[:2000],
+            "lease_until": None,
+            "next_attempt_at": retry_at,
+            "updated_at": now,
+        }
         if self.finished_at_field and status in (self.done, self.failed):
             fields[self.finished_at_field] = now
-        self.model.objects.filter(pk=pk).update(
-            status=status,
-            result=result,
-            last_error=last_error[:2000],
-            lease_until=None,
-            updated_at=now,
-            **fields,
-        )
+        self.model.objects.filter(pk=row.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(row, name, value)
 
     def due(self, *, extra: Q | None = None, limit: int = 200) -> list[int]:
         return due_ids(

@@ -1,9 +1,7 @@
 from django.contrib import admin, messages
 
-from booking.changes import cancel_booking
-from booking.create import booking_request_retry
-from booking.event_types import event_type_check
 from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus, Customer
+from booking.services import BookingError, appointment_cancel, booking_request_retry, event_type_check
 from companies.admin_scoping import CompanyScopedAdmin
 from companies.models import Branch
 
@@ -17,13 +15,18 @@ class CustomerAdmin(CompanyScopedAdmin):
     autocomplete_fields = ["company"]
 
 
-def _report(modeladmin, request, results: list[dict], verb: str) -> None:
-    succeeded = sum(1 for r in results if r.get("success"))
+def _run_each(modeladmin, request, objects, service, verb: str) -> int:
+    """Call `service(obj)` for each object; tell staff how many worked and why others did not."""
+    succeeded = 0
+    for obj in objects:
+        try:
+            service(obj)
+            succeeded += 1
+        except BookingError as exc:
+            modeladmin.message_user(request, f"{verb} failed: {exc.message}", messages.ERROR)
     if succeeded:
         modeladmin.message_user(request, f"{verb}: {succeeded} succeeded.", messages.SUCCESS)
-    for result in results:
-        if not result.get("success"):
-            modeladmin.message_user(request, f"{verb} failed: {result.get('message')}", messages.ERROR)
+    return succeeded
 
 
 class RetryPermission:
@@ -61,21 +64,27 @@ class AppointmentAdmin(RetryPermission, CompanyScopedAdmin):
             status__in=[AppointmentStatus.FAILED, AppointmentStatus.REQUESTED],
             booking_request__isnull=False,
         ).select_related("booking_request")
-        results = [
-            booking_request_retry(request_id=a.booking_request.pk, include_failed=True) for a in retryable
-        ]
-        if not results:
+        if not retryable:
             self.message_user(request, "None of the selected appointments can be retried.", messages.WARNING)
-        _report(self, request, results, "Retry")
+        _run_each(
+            self,
+            request,
+            retryable,
+            lambda a: booking_request_retry(booking_request=a.booking_request, include_failed=True),
+            "Retry",
+        )
 
     @admin.action(description="Cancel in Cal.com", permissions=["change"])
     def cancel_in_calcom(self, request, queryset):
         reason = f"Cancelled by staff ({request.user.get_username()})"
-        results = [
-            cancel_booking(company_id=a.company_id, booking_id=a.pk, cancellation_reason=reason)
-            for a in queryset
-        ]
-        _report(self, request, results, "Cancel")
+        appointments = queryset.select_related("company", "branch")
+        _run_each(
+            self,
+            request,
+            appointments,
+            lambda a: appointment_cancel(company=a.company, appointment=a, reason=reason),
+            "Cancel",
+        )
 
 
 @admin.register(BookingRequest)
@@ -114,10 +123,11 @@ class BookingRequestAdmin(RetryPermission, CompanyScopedAdmin):
     @admin.action(description="Retry now", permissions=["retry"])
     def retry(self, request, queryset):
         pending = queryset.filter(status__in=[BookingRequestStatus.RETRYING, BookingRequestStatus.FAILED])
-        _report(
+        _run_each(
             self,
             request,
-            [booking_request_retry(request_id=r.pk, include_failed=True) for r in pending],
+            pending,
+            lambda r: booking_request_retry(booking_request=r, include_failed=True),
             "Retry",
         )
 
@@ -126,9 +136,12 @@ class BookingRequestAdmin(RetryPermission, CompanyScopedAdmin):
 def check_event_type(modeladmin, request, queryset):
     """Does the branch's event type exist for the company's key? Only reads Cal.com."""
     for branch in queryset.select_related("company"):
-        result = event_type_check(branch=branch)
-        level = messages.SUCCESS if result["success"] else messages.ERROR
-        modeladmin.message_user(request, f"{branch.name}: {result['message']}", level)
+        try:
+            found = event_type_check(company=branch.company, branch=branch)
+        except BookingError as exc:
+            modeladmin.message_user(request, f"{branch.name}: {exc.message}", messages.ERROR)
+        else:
+            modeladmin.message_user(request, f"{branch.name}: {found.label}", messages.SUCCESS)
 
 
 # Branches are administered with the tenant (companies/admin.py); the Cal.com check is booking's.

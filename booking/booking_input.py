@@ -7,17 +7,9 @@ from datetime import UTC, datetime
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from booking.results import ErrorType, ServiceError
+from booking.errors import BookingError, ErrorType
 from booking.times import parse_datetime, zone
 from companies.validators import normalize_e164
-from integrations.calcom.client import (
-    METADATA_MAX_KEY_LENGTH,
-    METADATA_MAX_KEYS,
-    METADATA_MAX_VALUE_LENGTH,
-)
-
-# Keys we always send; they win over caller metadata when Cal.com's 50-key limit bites.
-OUR_METADATA_KEYS = ("idempotencyKey", "callId", "source", "company")
 
 
 @dataclass
@@ -68,7 +60,7 @@ def booking_input_build(
     start_utc = parse_datetime(start, tz)
     end_utc = parse_datetime(end, tz, field="end") if end else None
     if end_utc and end_utc <= start_utc:
-        raise ServiceError(ErrorType.VALIDATION, "end must be after start.")
+        raise BookingError(ErrorType.VALIDATION, "end must be after start.", fields=("end",))
     return BookingInput(
         company_id=company.pk,
         branch_id=branch.pk,
@@ -82,14 +74,14 @@ def booking_input_build(
         timezone=timezone,
         source=source,
         call_id=(call_id or "").strip(),
-        metadata=stringify_metadata(metadata or {}),
+        metadata=metadata_as_text(metadata or {}),
     )
 
 
 def _name(value) -> str:
     name = " ".join(str(value or "").split())
     if not name:
-        raise ServiceError(ErrorType.VALIDATION, "A name is required to book.", field="name")
+        raise BookingError(ErrorType.VALIDATION, "A name is required to book.", fields=("name",))
     return name[:200]
 
 
@@ -99,8 +91,8 @@ def _email(value) -> str:
         try:
             validate_email(email)
         except ValidationError as exc:
-            raise ServiceError(
-                ErrorType.VALIDATION, f"{email!r} is not an email address.", field="email"
+            raise BookingError(
+                ErrorType.VALIDATION, f"{email!r} is not an email address.", fields=("email",)
             ) from exc
     return email
 
@@ -111,16 +103,15 @@ def _phone(value) -> str:
     try:
         return normalize_e164(str(value))
     except ValidationError as exc:
-        raise ServiceError(ErrorType.VALIDATION, f"{value!r} is not a phone number.", field="phone") from exc
+        raise BookingError(
+            ErrorType.VALIDATION, f"{value!r} is not a phone number.", fields=("phone",)
+        ) from exc
 
 
-def stringify_metadata(metadata: dict) -> dict[str, str]:
-    """Cal.com metadata: string values <= 500 chars, keys <= 40 chars, at most 50 keys."""
-    clean = {}
-    for key, value in metadata.items():
-        text = value if isinstance(value, str) else _to_text(value)
-        clean[str(key)[:METADATA_MAX_KEY_LENGTH]] = text[:METADATA_MAX_VALUE_LENGTH]
-    return dict(list(clean.items())[: METADATA_MAX_KEYS - len(OUR_METADATA_KEYS)])
+def metadata_as_text(metadata: dict) -> dict[str, str]:
+    """The wish's own metadata as text, which every calendar keeps (the calendar adapter applies
+    its own limits when it sends it)."""
+    return {str(key): value if isinstance(value, str) else _to_text(value) for key, value in metadata.items()}
 
 
 def _to_text(value) -> str:
@@ -143,20 +134,3 @@ def idempotency_key_for(booking: BookingInput, given: str | None) -> str:
         who = booking.email.lower() or booking.phone or booking.name.lower()
         basis = f"who|{booking.company_id}|{booking.event_type_id}|{booking.start}|{who}"
     return hashlib.sha256(basis.encode()).hexdigest()
-
-
-def calcom_metadata(booking: BookingInput, key: str, company_slug: str) -> dict[str, str]:
-    ours = {"idempotencyKey": key, "source": booking.source, "company": company_slug}
-    if booking.call_id:
-        ours["callId"] = booking.call_id[:METADATA_MAX_VALUE_LENGTH]
-    return {**booking.metadata, **ours}
-
-
-def calcom_attendee(booking: BookingInput, language: str) -> dict:
-    """Without an email Cal.com needs the phone (and an event type that collects it)."""
-    attendee = {"name": booking.name, "timeZone": booking.timezone, "language": language}
-    if booking.email:
-        attendee["email"] = booking.email
-    if booking.phone:
-        attendee["phoneNumber"] = booking.phone
-    return attendee

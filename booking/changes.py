@@ -1,19 +1,23 @@
-"""Reschedule and cancel bookings we made, scoped to the company."""
+"""Move, cancel and annotate appointments we booked, only within the company."""
 
 import logging
+from dataclasses import replace
+from datetime import datetime
 
 from django.db import transaction
 
 from askpro import metrics
 from booking import cache
-from booking.calcom import calcom_write
+from booking.availability import alternatives_when_taken
+from booking.calendar import CalendarBooking, calendar_for
+from booking.errors import BookingError, ErrorType, calendar_failures
 from booking.horizon import bookable_days
 from booking.models import Appointment, AppointmentStatus
-from booking.results import ErrorType, ServiceError, failure_from, ok
-from booking.selectors import appointment_by_reference, company_get
+from booking.results import Annotated, Cancelled, Rescheduled
+from booking.scope import own_appointment
 from booking.times import parse_datetime, zone
+from companies.models import Company
 from core import clock
-from integrations.errors import IntegrationError
 
 logger = logging.getLogger(__name__)
 DEFAULT_CANCELLATION_REASON = "Cancelled by the caller on the phone"
@@ -21,130 +25,90 @@ DEFAULT_RESCHEDULE_REASON = "Rescheduled by the caller on the phone"
 ACTIVE = {AppointmentStatus.BOOKED, AppointmentStatus.PENDING}
 
 
-def _active_appointment(company, booking_id, error: ErrorType) -> Appointment:
-    appointment = appointment_by_reference(company=company, reference=booking_id)
-    if appointment is None:
-        raise ServiceError(ErrorType.VALIDATION, f"No booking {booking_id} was found for this company.")
+def _active(company: Company, appointment: Appointment, error: ErrorType) -> Appointment:
+    """The company's appointment, still booked in the calendar; `error` if it no longer is."""
+    own_appointment(company=company, appointment=appointment)
     if appointment.status not in ACTIVE or not appointment.calcom_booking_uid:
-        raise ServiceError(error, f"Booking {booking_id} is {appointment.get_status_display().lower()}.")
+        state = appointment.get_status_display().lower()
+        raise BookingError(error, f"Appointment {appointment.pk} is {state}.", appointment=appointment)
     return appointment
 
 
-def update_booking(
-    *,
-    company_id,
-    booking_id,
-    start=None,
-    end=None,
-    title: str | None = None,
-    description: str | None = None,
-    reschedule_reason: str | None = None,
-) -> dict:
-    """Move a booking (Cal.com makes a new uid; we link old and new) and/or note title/description.
-
-    Cal.com v2 cannot edit a booking's title or description, so those are kept on our record.
-    """
+def appointment_reschedule(
+    *, company: Company, appointment: Appointment, start, reason: str | None = None
+) -> Rescheduled:
+    """Move the appointment to `start` (a datetime or ISO string; naive means the branch's wall
+    clock). Cal.com makes a new booking with a new uid; the old one is linked to it. A taken
+    slot comes back with what is free instead."""
+    _active(company, appointment, ErrorType.UPDATE_FAILED)
+    tz = zone(appointment.branch.effective_timezone)
+    new_start = parse_datetime(start, tz)
+    if appointment.event_type_id:
+        bookable_days(branch=appointment.branch, event_type_id=appointment.event_type_id).check_start(
+            new_start, tz
+        )
     try:
-        company = company_get(company_id)
-        appointment = _active_appointment(company, booking_id, ErrorType.UPDATE_FAILED)
-        if start is None and end is None and title is None and description is None:
-            raise ServiceError(ErrorType.VALIDATION, "Nothing to change.")
-        if start is None:
-            return _annotate(appointment, title=title, description=description)
-        tz = zone(appointment.branch.effective_timezone)
-        new_start = parse_datetime(start, tz)
-        if appointment.event_type_id:
-            bookable_days(branch=appointment.branch, event_type_id=appointment.event_type_id).check_start(
-                new_start, tz
+        with calendar_failures(ErrorType.UPDATE_FAILED):
+            moved = calendar_for(company).reschedule(
+                appointment.calcom_booking_uid, start=new_start, reason=reason or DEFAULT_RESCHEDULE_REASON
             )
-        return _reschedule(company, appointment, new_start, reschedule_reason, title, description)
-    except ServiceError as exc:
-        return exc.result
-    except IntegrationError as exc:
-        return failure_from(exc, otherwise=ErrorType.UPDATE_FAILED)
+    except BookingError as exc:
+        if exc.error_type is not ErrorType.SLOT_UNAVAILABLE:
+            raise
+        offered = alternatives_when_taken(company=company, branch=appointment.branch, wish=new_start)
+        raise replace(exc, alternatives=offered, appointment=appointment) from exc
+    new = _replace(appointment, moved, new_start)
+    _calendar_changed(company, appointment, "rescheduled")
+    return Rescheduled(appointment=new, previous=appointment)
 
 
-def _annotate(appointment: Appointment, *, title, description) -> dict:
-    notes = {k: v for k, v in {"title": title, "description": description}.items() if v is not None}
-    appointment.metadata = {**appointment.metadata, **notes}
-    appointment.save(update_fields=["metadata", "updated_at"])
-    return ok(
-        booking_id=appointment.pk,
-        updated_fields=sorted(notes),
-        message="Noted on our record (Cal.com does not edit booking titles).",
-    )
-
-
-def _reschedule(company, old: Appointment, new_start, reason, title, description) -> dict:
-    data = calcom_write(
-        company,
-        "reschedule_booking",
-        old.calcom_booking_uid,
-        start=new_start,
-        reason=reason or DEFAULT_RESCHEDULE_REASON,
-    )
+def _replace(old: Appointment, moved: CalendarBooking, new_start: datetime) -> Appointment:
     with transaction.atomic():
         old.status = AppointmentStatus.RESCHEDULED
         old.save(update_fields=["status", "updated_at"])
-        new = Appointment.objects.create(
-            company=company,
+        return Appointment.objects.create(
+            company=old.company,
             branch=old.branch,
             customer=old.customer,
             event_type_id=old.event_type_id,
             start=new_start,
-            end=parse_datetime(data["end"], zone("UTC")) if data.get("end") else None,
-            status=AppointmentStatus.PENDING if data.get("status") == "pending" else AppointmentStatus.BOOKED,
+            end=moved.end,
+            status=AppointmentStatus.PENDING if moved.pending else AppointmentStatus.BOOKED,
             source=old.source,
-            calcom_booking_id=data.get("id"),
-            calcom_booking_uid=data.get("uid") or "",
+            calcom_booking_id=moved.id,
+            calcom_booking_uid=moved.uid,
             rescheduled_from=old,
-            metadata=_carry_metadata(old, title, description),
+            metadata={**old.metadata, "rescheduled_from_uid": old.calcom_booking_uid},
         )
-    if old.event_type_id:
-        cache.availability_invalidate(company.pk, old.event_type_id)
-    metrics.booking_total.labels("rescheduled").inc()
-    return ok(
-        booking={
-            "id": data.get("id"),
-            "uid": new.calcom_booking_uid,
-            "start": new.start.isoformat(),
-            "end": new.end.isoformat() if new.end else None,
-            "status": str(new.status),
-            "event_type_id": new.event_type_id,
-        },
-        appointment_id=new.pk,
-        previous_appointment_id=old.pk,
-        message="Booking moved.",
-    )
 
 
-def _carry_metadata(old: Appointment, title, description) -> dict:
-    notes = {k: v for k, v in {"title": title, "description": description}.items() if v is not None}
-    return {**old.metadata, **notes, "rescheduled_from_uid": old.calcom_booking_uid}
-
-
-def cancel_booking(*, company_id, booking_id, cancellation_reason: str | None = None) -> dict:
+def appointment_cancel(*, company: Company, appointment: Appointment, reason: str | None = None) -> Cancelled:
     """Cancel in Cal.com (always with a reason: Cal.com requires one from the host)."""
-    try:
-        company = company_get(company_id)
-        appointment = _active_appointment(company, booking_id, ErrorType.CANCELLATION_FAILED)
-        calcom_write(
-            company,
-            "cancel_booking",
-            appointment.calcom_booking_uid,
-            reason=(cancellation_reason or "").strip() or DEFAULT_CANCELLATION_REASON,
+    _active(company, appointment, ErrorType.CANCELLATION_FAILED)
+    with calendar_failures(ErrorType.CANCELLATION_FAILED):
+        calendar_for(company).cancel(
+            appointment.calcom_booking_uid, reason=(reason or "").strip() or DEFAULT_CANCELLATION_REASON
         )
-    except ServiceError as exc:
-        return exc.result
-    except IntegrationError as exc:
-        return failure_from(exc, otherwise=ErrorType.CANCELLATION_FAILED)
     appointment.status, appointment.cancelled_at = AppointmentStatus.CANCELLED, clock.now()
     appointment.save(update_fields=["status", "cancelled_at", "updated_at"])
+    _calendar_changed(company, appointment, "cancelled")
+    return Cancelled(appointment)
+
+
+def _calendar_changed(company: Company, appointment: Appointment, outcome: str) -> None:
     if appointment.event_type_id:
         cache.availability_invalidate(company.pk, appointment.event_type_id)
-    metrics.booking_total.labels("cancelled").inc()
-    return ok(
-        booking_id=appointment.pk,
-        cancelled_at=appointment.cancelled_at.isoformat(),
-        message="Booking cancelled.",
-    )
+    metrics.booking_total.labels(outcome).inc()
+
+
+def appointment_annotate(
+    *, company: Company, appointment: Appointment, title: str | None = None, description: str | None = None
+) -> Annotated:
+    """Keep a title or description on our record: Cal.com v2 cannot edit a booking's."""
+    _active(company, appointment, ErrorType.UPDATE_FAILED)
+    notes = {k: v for k, v in {"title": title, "description": description}.items() if v is not None}
+    if not notes:
+        raise BookingError(ErrorType.VALIDATION, "Nothing to change.", fields=("title", "description"))
+    appointment.metadata = {**appointment.metadata, **notes}
+    appointment.save(update_fields=["metadata", "updated_at"])
+    return Annotated(appointment, sorted(notes))

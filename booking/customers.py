@@ -1,34 +1,30 @@
-"""Callers as customers: one row per (company, phone)."""
-
-from django.db import IntegrityError, transaction
+"""Customers: the company's callers, known by their E.164 phone number."""
 
 from booking.models import Customer
 from companies.models import Company
 
+# Stored values the upsert does not return: left deferred, so reading one loads it.
+_NOT_RETURNED = ("name", "email", "created_at")
+
 
 def customer_upsert(*, company: Company, phone: str, name: str = "", email: str = "") -> Customer | None:
-    """Find or create the company's customer for this E.164 phone; fill in a name/email we lacked."""
+    """The company's customer for this phone, created, or given the name and email we were told.
+
+    One INSERT ... ON CONFLICT (company, phone) DO UPDATE: two calls from one number at once
+    cannot both create it, and no savepoint or second read is needed. What we were not told
+    keeps its stored value.
+    """
     if not phone:
         return None
-    try:
-        with transaction.atomic():
-            customer, created = Customer.objects.get_or_create(
-                company=company, phone=phone, defaults={"name": name, "email": email}
-            )
-    except IntegrityError:  # a concurrent call created it first
-        customer, created = Customer.objects.get(company=company, phone=phone), False
-    if not created:
-        _fill_in(customer, name=name, email=email)
+    told = {field: value for field, value in (("name", name), ("email", email)) if value}
+    customer = Customer(company=company, phone=phone, **told)
+    Customer.objects.bulk_create(
+        [customer],
+        update_conflicts=True,
+        unique_fields=["company", "phone"],
+        update_fields=[*told, "updated_at"],
+    )
+    for field in _NOT_RETURNED:
+        if field not in told:
+            del customer.__dict__[field]  # may differ from what is stored: load it when read
     return customer
-
-
-def _fill_in(customer: Customer, *, name: str, email: str) -> None:
-    changed = []
-    if name and name != customer.name:
-        customer.name = name
-        changed.append("name")
-    if email and email != customer.email:
-        customer.email = email
-        changed.append("email")
-    if changed:
-        customer.save(update_fields=[*changed, "updated_at"])

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from django.conf import settings
 
 from booking import cache
-from booking.results import ErrorType, ServiceError
+from booking.errors import BookingError, ErrorType
 from booking.times import zone
 from core import clock
 
@@ -27,23 +27,23 @@ class BookableDays:
     last: date
 
     def check(self, day: date, *, field: str = "date") -> None:
-        """Raise a validation ServiceError (`reason` past or too_far, and `day`) for a day outside."""
+        """Raise a validation BookingError (`reason` past or too_far, and `day`) for a day outside."""
         if day < self.first:
-            raise ServiceError(
+            raise BookingError(
                 ErrorType.VALIDATION,
                 f"The requested day ({field} {day.isoformat()}) is in the past.",
                 reason="past",
-                day=day.isoformat(),
-                first_day=self.first.isoformat(),
+                day=day,
+                first_day=self.first,
             )
         if day > self.last:
-            raise ServiceError(
+            raise BookingError(
                 ErrorType.VALIDATION,
                 f"The requested day ({field} {day.isoformat()}) is beyond the booking window; "
                 f"the last bookable day is {self.last.isoformat()}.",
                 reason="too_far",
-                day=day.isoformat(),
-                last_day=self.last.isoformat(),
+                day=day,
+                last_day=self.last,
             )
 
     def check_start(self, start: datetime, tz: tzinfo, *, field: str = "start") -> None:
@@ -51,11 +51,11 @@ class BookableDays:
         day = start.astimezone(tz).date()
         self.check(day, field=field)
         if start <= clock.now():
-            raise ServiceError(
+            raise BookingError(
                 ErrorType.VALIDATION,
                 f"The requested time ({field} {start.astimezone(tz):%Y-%m-%d %H:%M}) has already passed.",
                 reason="time_past",
-                day=day.isoformat(),
+                day=day,
             )
 
 

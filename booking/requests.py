@@ -7,6 +7,7 @@ which the sweeper (or the next identical request) takes the row over.
 """
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -14,8 +15,10 @@ from django.db import IntegrityError, transaction
 from askpro.work import RetriedWork
 from booking.booking_input import BookingInput
 from booking.customers import customer_upsert
+from booking.errors import BookingError, ErrorType
 from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus
-from booking.results import ErrorType, fail
+from booking.results import Booked
+from companies.models import Branch, Company
 from core import clock
 
 LEASE = timedelta(seconds=90)  # longer than one Cal.com POST plus its lookup can take
@@ -33,7 +36,9 @@ REPLAY_WINDOW = timedelta(hours=24)
 AWAIT_SECONDS = 15.0
 
 
-def booking_request_claim(*, company, branch, booking: BookingInput, key: str) -> tuple[BookingRequest, bool]:
+def booking_request_claim(
+    *, company: Company, branch: Branch, booking: BookingInput, key: str
+) -> tuple[BookingRequest, bool]:
     """(request, True) if we own the work now; (existing request, False) if someone else does."""
     created = _insert(company=company, branch=branch, booking=booking, key=key)
     if created:
@@ -44,7 +49,8 @@ def booking_request_claim(*, company, branch, booking: BookingInput, key: str) -
     return existing, False
 
 
-def _insert(*, company, branch, booking: BookingInput, key: str) -> BookingRequest | None:
+def _insert(*, company: Company, branch: Branch, booking: BookingInput, key: str) -> BookingRequest | None:
+    """The wish's appointment and request, inserted together and counting the first attempt."""
     customer = customer_upsert(company=company, phone=booking.phone, name=booking.name, email=booking.email)
     try:
         with transaction.atomic():
@@ -66,6 +72,7 @@ def _insert(*, company, branch, booking: BookingInput, key: str) -> BookingReque
                 call_id=booking.call_id,
                 payload=booking.as_payload(),
                 appointment=appointment,
+                attempts=1,
                 lease_until=clock.now() + LEASE,
             )
     except IntegrityError:
@@ -83,7 +90,8 @@ def _retire(existing: BookingRequest) -> bool:
 
 
 def booking_request_take_over(request: BookingRequest, *, from_statuses=None) -> bool:
-    """Atomically move a retrying (or abandoned) request to PROCESSING under a fresh lease."""
+    """Atomically move a retrying (or abandoned) request to PROCESSING under a fresh lease,
+    counting the attempt it starts."""
     won = WORK.claim(request.pk, statuses=from_statuses or [BookingRequestStatus.RETRYING])
     if won:
         request.refresh_from_db()
@@ -91,31 +99,46 @@ def booking_request_take_over(request: BookingRequest, *, from_statuses=None) ->
 
 
 def booking_request_await(
-    request: BookingRequest, *, timeout: float | None = None, poll: float = 0.1, execute=None
-) -> dict:
+    request: BookingRequest,
+    *,
+    execute: Callable[[BookingRequest], Booked],
+    timeout: float | None = None,
+    poll: float = 0.1,
+) -> Booked:
     """The first result for a duplicate request; waits while the first is still at work."""
     deadline = time.monotonic() + (AWAIT_SECONDS if timeout is None else timeout)
     while request.status == BookingRequestStatus.PROCESSING:
-        if (
-            request.lease_until
-            and request.lease_until < clock.now()
-            and execute
-            and booking_request_take_over(request)
-        ):
+        lease_ran_out = request.lease_until and request.lease_until < clock.now()
+        if lease_ran_out and booking_request_take_over(request):
             return execute(request)
         if time.monotonic() > deadline:
-            return fail(
-                ErrorType.SERVICE_UNAVAILABLE,
-                "This booking is still being processed; please ask again in a moment.",
-                in_progress=True,
-                booking_request_id=request.pk,
-            )
+            break
         time.sleep(poll)
         request.refresh_from_db()
     # A repeat of a request that is waiting to retry is a good moment to retry it.
-    if request.status == BookingRequestStatus.RETRYING and execute and booking_request_take_over(request):
+    if request.status == BookingRequestStatus.RETRYING and booking_request_take_over(request):
         return execute(request)
-    return {**(request.result or {}), "idempotent_replay": True}
+    return booking_request_replay(request)
+
+
+def booking_request_replay(request: BookingRequest) -> Booked:
+    """What the request's work answered, for a repeat of it: its booking, else its failure."""
+    if request.status == BookingRequestStatus.SUCCEEDED:
+        return Booked(request.appointment, request, replayed=True)
+    if request.status == BookingRequestStatus.PROCESSING:
+        raise BookingError(
+            ErrorType.SERVICE_UNAVAILABLE,
+            "This booking is still being processed; please ask again in a moment.",
+            in_progress=True,
+            booking_request=request,
+        )
+    if request.result:
+        raise BookingError.from_envelope(
+            request.result, appointment=request.appointment, booking_request=request
+        )
+    raise BookingError(
+        ErrorType.BOOKING_FAILED, "This request is not waiting for a retry.", booking_request=request
+    )
 
 
 def booking_requests_due() -> list[int]:

@@ -1,35 +1,19 @@
-"""Read-only queries for booking; all scoped by company."""
+"""Read-only queries for booking; every one takes the company (deny by default)."""
 
 from django.db.models import QuerySet
 
-from booking.models import Appointment, AppointmentStatus, Customer
-from booking.results import ErrorType, ServiceError
-from companies.models import Branch, Company
+from booking.errors import BookingError, ErrorType
+from booking.models import Appointment, AppointmentStatus, BookingRequest, Customer
+from booking.references import appointment_reference
+from companies.models import Company
+from core import clock
 
-
-def company_get(company_id) -> Company:
-    company = Company.objects.filter(pk=company_id, is_active=True).first()
-    if company is None:
-        raise ServiceError(ErrorType.CONFIGURATION, f"No active company {company_id}.")
-    return company
-
-
-def branch_for_event_type(*, company: Company, event_type_id: int, branch_id: int | None = None) -> Branch:
-    """The company's branch that books in this event type; another company's is never found."""
-    branches = Branch.objects.filter(company=company, calcom_event_type_id=event_type_id, is_active=True)
-    if branch_id is not None:
-        branches = branches.filter(pk=branch_id)
-    branch = branches.select_related("company").order_by("pk").first()
-    if branch is None:
-        raise ServiceError(
-            ErrorType.CONFIGURATION,
-            f"Event type {event_type_id} is not configured for an active branch of this company.",
-        )
-    return branch
+ACTIVE = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
+UPCOMING_LISTED = 10  # what a caller can be told in one breath
 
 
 def appointment_by_reference(*, company: Company, reference) -> Appointment | None:
-    """Our appointment id or a Cal.com booking uid, within the company only."""
+    """Our appointment id or a Cal.com booking uid, within the company only (staff, commands)."""
     appointments = Appointment.objects.filter(company=company).select_related("branch", "customer")
     text = str(reference).strip()
     if text.isdigit():
@@ -39,17 +23,48 @@ def appointment_by_reference(*, company: Company, reference) -> Appointment | No
     return appointments.filter(calcom_booking_uid=text).first() if text else None
 
 
-def upcoming_appointments_for_phone(*, company: Company, phone: str, after) -> QuerySet[Appointment]:
-    return (
-        Appointment.objects.filter(
-            company=company,
-            customer__phone=phone,
-            start__gte=after,
-            status__in=[AppointmentStatus.BOOKED, AppointmentStatus.PENDING],
-        )
-        .select_related("branch")
-        .order_by("start")
+def upcoming_appointments_for_phone(
+    *, company: Company, phone: str, limit: int = UPCOMING_LISTED
+) -> list[Appointment]:
+    """This caller's booked or pending appointments from now on, soonest first."""
+    if not phone:
+        return []
+    upcoming = Appointment.objects.filter(
+        company=company, customer__phone=phone, start__gte=clock.now(), status__in=ACTIVE
     )
+    return list(upcoming.select_related("branch").order_by("start")[:limit])
+
+
+def appointment_for_caller(*, company: Company, phone: str, reference: str = "") -> Appointment:
+    """The caller's upcoming appointment they mean: the one with this opaque reference, or the
+    only one they have. NOT_FOUND (naming `appointment_ref` when a reference was given) or
+    AMBIGUOUS with the `candidates` to choose from."""
+    upcoming = upcoming_appointments_for_phone(company=company, phone=phone)
+    wanted = reference.strip().upper()
+    if wanted:
+        match = next((a for a in upcoming if appointment_reference(a) == wanted), None)
+        if match is None:
+            raise BookingError(
+                ErrorType.NOT_FOUND,
+                "No upcoming appointment of this caller has that reference.",
+                fields=("appointment_ref",),
+            )
+        return match
+    if not upcoming:
+        raise BookingError(ErrorType.NOT_FOUND, "The caller has no upcoming appointments.")
+    if len(upcoming) > 1:
+        raise BookingError(
+            ErrorType.AMBIGUOUS,
+            f"The caller has {len(upcoming)} upcoming appointments.",
+            candidates=tuple(upcoming),
+        )
+    return upcoming[0]
+
+
+def booking_requests_of_call(*, company: Company, call_id: str, source: str = "") -> QuerySet[BookingRequest]:
+    """The booking wishes recorded during (or after) one call, optionally from one source."""
+    requests = BookingRequest.objects.filter(company=company, call_id=call_id)
+    return requests.filter(source=source) if source else requests
 
 
 def customer_by_phone(*, company: Company, phone: str) -> Customer | None:

@@ -1,17 +1,29 @@
-"""The booking services every entry point calls (live call, post-call webhook, admin, API).
+"""The booking front door: every entry point (the live call, post-call processing, admin actions,
+commands, MCP tools, calendar webhooks) books, moves, cancels and looks up through these.
 
-Each returns `{"success": true, ...}` or `{"success": false, "error": <type>, "message": ...}`.
+Each is `<entity>_<verb>(*, company, ...)`, takes model objects, returns a typed result
+(booking.results) and raises one error, `BookingError`, whose `ErrorType` says what went wrong
+(booking.errors). Reads that answer "which appointment" are in booking.selectors.
 """
 
-from booking.availability import check_availability, find_alternative_slots
-from booking.changes import cancel_booking, update_booking
-from booking.create import booking_request_retry, create_booking
+from booking.availability import alternatives_find, availability_get
+from booking.changes import appointment_annotate, appointment_cancel, appointment_reschedule
+from booking.create import booking_create, booking_request_retry
+from booking.customers import customer_upsert
+from booking.errors import BookingError, ErrorType
+from booking.event_types import event_type_check, event_types_list
 
 __all__ = [
+    "BookingError",
+    "ErrorType",
+    "alternatives_find",
+    "appointment_annotate",
+    "appointment_cancel",
+    "appointment_reschedule",
+    "availability_get",
+    "booking_create",
     "booking_request_retry",
-    "cancel_booking",
-    "check_availability",
-    "create_booking",
-    "find_alternative_slots",
-    "update_booking",
+    "customer_upsert",
+    "event_type_check",
+    "event_types_list",
 ]

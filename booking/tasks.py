@@ -3,8 +3,9 @@
 import logging
 
 from askpro.correlation import bound
-from booking.create import booking_request_retry
+from booking.models import BookingRequest
 from booking.requests import booking_requests_due
+from booking.services import BookingError, booking_request_retry
 
 logger = logging.getLogger(__name__)
 
@@ -14,7 +15,11 @@ def retry_due_booking_requests() -> int:
     done = 0
     for request_id in booking_requests_due():
         with bound(f"booking-request-{request_id}"):
-            result = booking_request_retry(request_id=request_id)
-            logger.info("retried booking request %s: success=%s", request_id, result.get("success"))
+            request = BookingRequest.objects.get(pk=request_id)
+            try:
+                booking_request_retry(booking_request=request)
+                logger.info("retried booking request %s: booked", request_id)
+            except BookingError as exc:
+                logger.info("retried booking request %s: %s", request_id, exc.error_type)
             done += 1
     return done

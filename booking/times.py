@@ -3,14 +3,14 @@
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 
-from booking.results import ErrorType, ServiceError
+from booking.errors import BookingError, ErrorType
 
 
 def zone(name: str) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ServiceError(ErrorType.VALIDATION, f"Unknown time zone: {name}") from exc
+        raise BookingError(ErrorType.VALIDATION, f"Unknown time zone: {name}", fields=("timezone",)) from exc
 
 
 def parse_datetime(value, tz: zoneinfo.ZoneInfo, *, field: str = "start") -> datetime:
@@ -19,15 +19,19 @@ def parse_datetime(value, tz: zoneinfo.ZoneInfo, *, field: str = "start") -> dat
         try:
             value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError as exc:
-            raise ServiceError(ErrorType.VALIDATION, f"{field} is not an ISO date-time: {value!r}") from exc
+            raise BookingError(
+                ErrorType.VALIDATION, f"{field} is not an ISO date-time: {value!r}", fields=(field,)
+            ) from exc
     if not isinstance(value, datetime):
-        raise ServiceError(ErrorType.VALIDATION, f"{field} must be a date-time.")
+        raise BookingError(ErrorType.VALIDATION, f"{field} must be a date-time.", fields=(field,))
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     try:
         return value.astimezone(UTC)
     except OverflowError:  # 0001-01-01 00:30 in Berlin has no UTC moment
-        raise ServiceError(ErrorType.VALIDATION, f"{field} is out of range.", reason="out_of_range") from None
+        raise BookingError(
+            ErrorType.VALIDATION, f"{field} is out of range.", fields=(field,), reason="out_of_range"
+        ) from None
 
 
 def parse_date(value, *, field: str) -> date:
@@ -38,7 +42,9 @@ def parse_date(value, *, field: str) -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError as exc:
-        raise ServiceError(ErrorType.VALIDATION, f"{field} is not a date (YYYY-MM-DD): {value!r}") from exc
+        raise BookingError(
+            ErrorType.VALIDATION, f"{field} is not a date (YYYY-MM-DD): {value!r}", fields=(field,)
+        ) from exc
 
 
 def local_day_bounds_utc(first: date, last: date, tz: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:

@@ -18,6 +18,10 @@ class DecryptionError(Exception):
     """A stored secret cannot be read with any key in ENCRYPTION_KEYS."""
 
 
+class SecretUnusable(Exception):
+    """A secret a vendor call needs is not stored, or cannot be decrypted (the message says which)."""
+
+
 def _derived_key(secret_key: str) -> bytes:
     digest = hashlib.sha256(f"askpro-encryption:{secret_key}".encode()).digest()
     return base64.urlsafe_b64encode(digest)
@@ -95,3 +99,13 @@ class Secret:
 
     def __bool__(self) -> bool:
         return bool(self._ciphertext)
+
+
+def reveal_required(secret: Secret | None, *, what: str) -> str:
+    """The plaintext of a stored secret, or SecretUnusable naming `what` is missing or unreadable."""
+    if not secret:
+        raise SecretUnusable(f"No {what} is configured for this company.")
+    try:
+        return secret.reveal()
+    except DecryptionError as exc:
+        raise SecretUnusable(str(exc)) from exc

@@ -52,13 +52,18 @@ def call_upsert(*, company, branch, customer, event: str, data: dict) -> Call:
     return call
 
 
-def call_appointment_link(*, company, call_id: str, appointment) -> None:
+def call_appointment_link(*, company, call_id: str, appointment, replacing=None) -> None:
     """Link an appointment to the call it was made or moved in, once that call is recorded (a
-    live booking may come before the call's first webhook is processed; post-call links it)."""
-    if not call_id:
-        return
+    live booking may come before the call's first webhook is processed; post-call links it).
+    An appointment `replacing` another (a move) also belongs to every call of the one it replaced."""
+    calls = (
+        set(Call.objects.filter(company=company, retell_call_id=call_id).values_list("pk", flat=True))
+        if call_id
+        else set()
+    )
+    if replacing is not None:
+        calls |= set(replacing.calls.values_list("pk", flat=True))
     link = Call.appointments.through
-    calls = Call.objects.filter(company=company, retell_call_id=call_id).values_list("pk", flat=True)
     link.objects.bulk_create(
         [link(call_id=pk, appointment_id=appointment.pk) for pk in calls], ignore_conflicts=True
     )

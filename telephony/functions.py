@@ -15,10 +15,11 @@ import logging
 
 from django.core.cache import cache
 
-from telephony.live import HANDLERS, Unanswerable, answer, normalized_args
+from booking.services import BookingError, ErrorType
+from core.wording import say
+from telephony.live import HANDLERS, normalized_args, refusal, spoken_failure
 from telephony.live_context import live_context
 from telephony.serializers import FunctionArgsSerializer
-from telephony.speech import not_understood, say
 
 logger = logging.getLogger(__name__)
 ANSWER_TTL = 15 * 60  # longer than Retell's retries of one function call take
@@ -48,15 +49,15 @@ def _dispatch(company, name: str, args, call: dict) -> dict:
     ctx = live_context(company, call)
     handler = HANDLERS.get(name)
     if handler is None:
-        return answer(False, f"Unknown function {name!r}.", error="unknown_function")
+        return refusal("unknown_function", f"Unknown function {name!r}.")
     arguments = FunctionArgsSerializer(data=normalized_args(args) if isinstance(args, dict) else None)
-    if not arguments.is_valid():
-        wrong = sorted(arguments.errors) if isinstance(args, dict) else []
-        return answer(False, not_understood(wrong, ctx.language), error="validation_error", fields=wrong)
     try:
+        if not arguments.is_valid():
+            wrong = tuple(sorted(arguments.errors)) if isinstance(args, dict) else ()
+            raise BookingError(ErrorType.VALIDATION, "The agent's arguments are invalid.", fields=wrong)
         return handler(ctx, arguments.validated_data)
-    except Unanswerable as stop:
-        return stop.result
+    except BookingError as exc:
+        return spoken_failure(ctx, exc)
     except Exception:
         logger.exception("function %s failed for company %s", name, company.pk)
-        return answer(False, say("failed", ctx.language), error="exception")
+        return refusal(ErrorType.EXCEPTION, say("failed", ctx.language))

@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from booking.selectors import customer_by_phone, upcoming_appointments_for_phone
 from companies.validators import normalize_e164
 from core import clock
+from core.wording import spoken_day, spoken_when
 from telephony.live_context import live_context
-from telephony.speech import spoken_day, spoken_when
 
 logger = logging.getLogger(__name__)
 
@@ -48,13 +48,9 @@ def _caller_variables(ctx) -> dict[str, str]:
     except ValidationError:
         phone = ""
     customer = customer_by_phone(company=ctx.company, phone=phone) if phone else None
-    upcoming = (
-        upcoming_appointments_for_phone(company=ctx.company, phone=phone, after=clock.now()).first()
-        if phone
-        else None
-    )
+    upcoming = upcoming_appointments_for_phone(company=ctx.company, phone=phone, limit=1)
     return {
         "caller_known": "true" if customer else "false",
         "caller_name": customer.name if customer else "",
-        "next_appointment": spoken_when(ctx.local(upcoming.start), ctx.language) if upcoming else "",
+        "next_appointment": spoken_when(ctx.local(upcoming[0].start), ctx.language) if upcoming else "",
     }

@@ -1,196 +1,150 @@
-"""The live-call functions: each takes the call's context and the agent's arguments and returns
-`{"success", "message", "data"}`, the message ready to be read aloud."""
+"""The live-call functions: Retell's arguments in, one booking service call, its result said aloud.
 
-from datetime import date, datetime, timedelta
+Each handler takes the call's context and the agent's checked arguments and returns the answer
+Retell reads: `{"success", "message", "data"}`, and on a refusal also `error` (the envelope of
+askpro.api). What a service's BookingError sounds like is decided once, in SPOKEN_FAILURES.
+"""
 
-from booking.models import Appointment
-from booking.selectors import upcoming_appointments_for_phone
+from collections.abc import Callable
+from datetime import datetime, time
+
+from askpro.api import error_body, success_body
+from booking.models import Appointment, AppointmentSource
+from booking.references import appointment_reference
+from booking.results import Slot
+from booking.selectors import appointment_for_caller, upcoming_appointments_for_phone
 from booking.services import (
-    cancel_booking,
-    check_availability,
-    create_booking,
-    find_alternative_slots,
-    update_booking,
+    BookingError,
+    ErrorType,
+    alternatives_find,
+    appointment_cancel,
+    appointment_reschedule,
+    availability_get,
+    booking_create,
 )
-from core import clock
-from telephony.booking_wish import ALIASES, WishError
+from companies.models import Branch
+from core.wording import not_understood, say, spoken_day, spoken_list, spoken_time, spoken_when
+from telephony.booking_wish import ALIASES
 from telephony.calls import call_appointment_link
-from telephony.live_context import LiveContext, appointment_ref
-from telephony.speech import not_understood, say, spoken_day, spoken_list, spoken_time, spoken_when
+from telephony.live_context import LiveContext
 
 PARTS_OF_DAY = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24), "any": (0, 24)}
-MAX_SPOKEN = 4
+MAX_SPOKEN = 4  # free times read out for one day
+ALTERNATIVES_SPOKEN = 3  # times offered instead of a wish
+RESCHEDULED_BY_CALLER = "Rescheduled by the caller on the phone"
+CANCELLED_BY_CALLER = "Cancelled by the caller on the phone"
 
 
-def answer(success: bool, message: str, **data) -> dict:
-    return {"success": success, "message": message, "data": data}
+def answer(message: str, **data) -> dict:
+    return success_body(message, data=data)
 
 
-class Unanswerable(Exception):
-    """Stop and give the caller this answer (bad input, no such appointment, ...)."""
-
-    def __init__(self, result: dict):
-        super().__init__(result["message"])
-        self.result = result
+def refusal(error: str, message: str, **data) -> dict:
+    """A failure the agent can act on: `error` for it (also in `data`, where agents read it),
+    `message` for the caller."""
+    return error_body(str(error), message, data={"error": str(error), **data})
 
 
-def _needs_branch(ctx: LiveContext) -> None:
+def _branch(ctx: LiveContext) -> Branch:
     if ctx.branch is None or not ctx.branch.calcom_event_type_id:
-        raise Unanswerable(answer(False, say("not_configured", ctx.language), error="configuration_error"))
+        raise BookingError(ErrorType.CONFIGURATION, "The dialed number has no branch that books.")
+    return ctx.branch
 
 
-def _invalid(ctx: LiveContext, *fields: str) -> Unanswerable:
-    message = not_understood(fields, ctx.language)
-    return Unanswerable(answer(False, message, error="validation_error", fields=list(fields)))
-
-
-def _slot_labels(ctx: LiveContext, slots: list[dict], *, with_day: bool) -> list[str]:
-    labels = []
-    for slot in slots:
-        moment = datetime.fromisoformat(slot["start"])
-        labels.append(spoken_when(moment, ctx.language) if with_day else spoken_time(moment, ctx.language))
-    return labels
+def _slot_data(slot: Slot) -> dict:
+    return {"date": slot.day.isoformat(), "time": slot.hhmm}
 
 
 def check_availability_live(ctx: LiveContext, args: dict) -> dict:
-    _needs_branch(ctx)
-    try:
-        first = ctx.day(args.get("date") or "heute")
-        last = ctx.day(args["date_to"]) if args.get("date_to") else first
-    except WishError as exc:
-        raise _invalid(ctx, exc.field) from exc
-    result = check_availability(
-        company_id=ctx.company.pk,
-        event_type_id=ctx.branch.calcom_event_type_id,
-        branch_id=ctx.branch.pk,
-        date_from=first,
-        date_to=last,
-    )
-    if not result["success"]:
-        return _service_failure(ctx, result)
+    branch = _branch(ctx)
+    first = ctx.day(args.get("date") or "heute")
+    last = ctx.day(args["date_to"]) if args.get("date_to") else first
+    found = availability_get(company=ctx.company, branch=branch, date_from=first, date_to=last)
     hours = PARTS_OF_DAY.get(str(args.get("part_of_day") or "any").lower(), PARTS_OF_DAY["any"])
-    slots = [s for s in result["available_slots"] if hours[0] <= int(s["time"][:2]) < hours[1]]
+    slots = [slot for slot in found.slots if hours[0] <= slot.start.hour < hours[1]]
     if not slots:
-        return _nothing_free(ctx, first)
-    first_day = slots[0]["date"]
-    same_day = [s for s in slots if s["date"] == first_day][:MAX_SPOKEN]
-    day_label = spoken_day(datetime.fromisoformat(same_day[0]["start"]).date(), ctx.language)
-    message = say(
-        "free_on_day",
-        ctx.language,
-        day=day_label,
-        times=spoken_list(_slot_labels(ctx, same_day, with_day=False), ctx.language),
-    )
-    return answer(
-        True, message, slots=[{"date": s["date"], "time": s["time"]} for s in slots[:20]], total=len(slots)
-    )
+        return _nothing_free(ctx, branch, first)
+    same_day = [slot for slot in slots if slot.day == slots[0].day][:MAX_SPOKEN]
+    times = spoken_list([spoken_time(slot.start, ctx.language) for slot in same_day], ctx.language)
+    message = say("free_on_day", ctx.language, day=spoken_day(same_day[0].day, ctx.language), times=times)
+    return answer(message, slots=[_slot_data(slot) for slot in slots[:20]], total=len(slots))
 
 
-def _nothing_free(ctx: LiveContext, day) -> dict:
-    found = find_alternative_slots(
-        company_id=ctx.company.pk,
-        event_type_id=ctx.branch.calcom_event_type_id,
-        branch_id=ctx.branch.pk,
-        preferred_start=datetime.combine(day, datetime.min.time()) + timedelta(hours=9),
-        max_alternatives=3,
-    )
+def _nothing_free(ctx: LiveContext, branch: Branch, day) -> dict:
+    """Nothing on the day asked for: the next free times from 09:00 that day on, if we can see any."""
+    try:
+        found = alternatives_find(
+            company=ctx.company, branch=branch, wish=datetime.combine(day, time(9)), max_alternatives=3
+        )
+        options = found.alternatives
+    except BookingError:
+        options = []
     message = say("nothing_on_day", ctx.language, day=spoken_day(day, ctx.language))
-    options = found.get("alternatives", []) if found.get("success") else []
     if options:
-        labels = _slot_labels(ctx, options, with_day=True)
+        labels = [spoken_when(option.start, ctx.language) for option in options]
         message += " " + say("next_free", ctx.language, options=spoken_list(labels, ctx.language))
-    return answer(True, message, slots=[{"date": s["date"], "time": s["time"]} for s in options], total=0)
+    return answer(message, slots=[_slot_data(option) for option in options], total=0)
 
 
 def find_alternatives_live(ctx: LiveContext, args: dict) -> dict:
-    _needs_branch(ctx)
-    try:
-        wish = ctx.wall_clock(args.get("date"), args.get("time"))
-    except WishError as exc:
-        raise _invalid(ctx, exc.field) from exc
-    return _alternatives_answer(ctx, wish, ctx.branch.calcom_event_type_id, found_taken=False)
-
-
-def _alternatives_answer(
-    ctx: LiveContext, wish: datetime, event_type_id: int, *, found_taken: bool, branch_id: int | None = None
-) -> dict:
-    found = find_alternative_slots(
-        company_id=ctx.company.pk,
-        event_type_id=event_type_id,
-        branch_id=branch_id or ctx.branch.pk,
-        preferred_start=wish,
-        max_alternatives=3,
+    branch = _branch(ctx)
+    wish = ctx.wall_clock(args.get("date"), args.get("time"))
+    found = alternatives_find(
+        company=ctx.company, branch=branch, wish=wish, max_alternatives=ALTERNATIVES_SPOKEN
     )
-    if not found["success"]:
-        return _service_failure(ctx, found)
+    if found.preferred_available:
+        message = say("wish_free", ctx.language, when=spoken_when(wish, ctx.language))
+        return answer(message, preferred_available=True, alternatives=[])
+    return _offered(ctx, wish, found.alternatives, taken=False)
+
+
+def _offered(ctx: LiveContext, wish: datetime, options: list[Slot], *, taken: bool) -> dict:
+    """'11:00 Uhr ist leider schon vergeben. Frei wären: ...' (a refusal when a booking was refused)."""
+    data = {"preferred_available": False, "alternatives": [_slot_data(option) for option in options]}
     wish_label = spoken_time(wish, ctx.language)
-    if found["preferred_available"] and not found_taken:
-        return answer(
-            True,
-            say("wish_free", ctx.language, when=spoken_when(wish, ctx.language)),
-            preferred_available=True,
-            alternatives=[],
-        )
-    options = found["alternatives"]
-    data = {
-        "preferred_available": False,
-        "alternatives": [{"date": a["date"], "time": a["time"]} for a in options],
-    }
-    if not options:
-        return answer(not found_taken, say("taken_no_alternatives", ctx.language, time=wish_label), **data)
-    labels = [_alternative_label(ctx, wish, a) for a in options]
-    message = say(
-        "taken_with_alternatives", ctx.language, time=wish_label, options=spoken_list(labels, ctx.language)
-    )
-    return answer(not found_taken, message, **({"error": "slot_unavailable"} if found_taken else {}), **data)
+    if options:
+        labels = spoken_list([_alternative_label(ctx, wish, option) for option in options], ctx.language)
+        message = say("taken_with_alternatives", ctx.language, time=wish_label, options=labels)
+    else:
+        message = say("taken_no_alternatives", ctx.language, time=wish_label)
+    return refusal(ErrorType.SLOT_UNAVAILABLE, message, **data) if taken else answer(message, **data)
 
 
-def _alternative_label(ctx: LiveContext, wish: datetime, alternative: dict) -> str:
-    moment = datetime.fromisoformat(alternative["start"])
-    same_day = moment.date() == wish.date()
-    return spoken_time(moment, ctx.language) if same_day else spoken_when(moment, ctx.language)
+def _alternative_label(ctx: LiveContext, wish: datetime, option: Slot) -> str:
+    same_day = option.start.date() == wish.date()
+    return spoken_time(option.start, ctx.language) if same_day else spoken_when(option.start, ctx.language)
 
 
 def book_appointment_live(ctx: LiveContext, args: dict) -> dict:
-    _needs_branch(ctx)
-    try:
-        wish = ctx.wall_clock(args.get("date"), args.get("time"))
-    except WishError as exc:
-        raise _invalid(ctx, exc.field) from exc
+    branch = _branch(ctx)
+    wish = ctx.wall_clock(args.get("date"), args.get("time"))
     notes = "; ".join(str(args[k]).strip() for k in ("service", "notes") if args.get(k))
-    result = create_booking(
-        company_id=ctx.company.pk,
-        event_type_id=ctx.branch.calcom_event_type_id,
-        branch_id=ctx.branch.pk,
-        start=wish,
-        name=args.get("name") or "",
-        email=args.get("email") or None,
-        phone=ctx.caller_phone or None,
-        notes=notes or None,
-        timezone=ctx.branch.effective_timezone,
-        call_id=ctx.call_id,
-        source="live_call",
-        metadata={"service": str(args["service"])} if args.get("service") else None,
+    try:
+        booked = booking_create(
+            company=ctx.company,
+            branch=branch,
+            start=wish,
+            name=args.get("name") or "",
+            email=args.get("email") or None,
+            phone=ctx.caller_phone or None,
+            notes=notes or None,
+            call_id=ctx.call_id,
+            source=AppointmentSource.LIVE_CALL,
+            metadata={"service": str(args["service"])} if args.get("service") else None,
+        )
+    except BookingError as exc:
+        return spoken_failure(ctx, exc, wish=wish)
+    call_appointment_link(company=ctx.company, call_id=ctx.call_id, appointment=booked.appointment)
+    said = say(
+        "requested" if booked.pending else "booked", ctx.language, when=spoken_when(wish, ctx.language)
     )
-    when = spoken_when(wish, ctx.language)
-    if result["success"]:
-        appointment = Appointment.objects.get(pk=result["appointment_id"])
-        call_appointment_link(company=ctx.company, call_id=ctx.call_id, appointment=appointment)
-        key = "requested" if result["booking"]["status"] == "pending" else "booked"
-        return answer(True, say(key, ctx.language, when=when), **_appointment_data(ctx, appointment))
-    if result["error"] == "slot_unavailable":
-        return _alternatives_answer(ctx, wish, ctx.branch.calcom_event_type_id, found_taken=True)
-    if result["error"] == "service_unavailable":
-        return answer(False, say("queued", ctx.language, when=when), error="service_unavailable", queued=True)
-    if result["error"] == "validation_error" and result.get("reason") not in DATE_REFUSALS:
-        raise _invalid(ctx, *([result["field"]] if result.get("field") else []))
-    return _service_failure(ctx, result)
+    return answer(said, **_appointment_data(ctx, booked.appointment))
 
 
 def _appointment_data(ctx: LiveContext, appointment: Appointment) -> dict:
     local = ctx.local(appointment.start)
     return {
-        "appointment_ref": appointment_ref(appointment),
+        "appointment_ref": appointment_reference(appointment),
         "date": local.date().isoformat(),
         "time": f"{local:%H:%M}",
         "status": appointment.status,
@@ -198,111 +152,113 @@ def _appointment_data(ctx: LiveContext, appointment: Appointment) -> dict:
     }
 
 
-def _service_failure(ctx: LiveContext, result: dict) -> dict:
-    if result["error"] == "validation_error" and result.get("reason") in DATE_REFUSALS:
-        return _date_refused(ctx, result)
-    if result["error"] == "service_unavailable":
-        return answer(False, say("calendar_down", ctx.language), error="service_unavailable")
-    if result["error"] == "configuration_error":
-        return answer(False, say("not_configured", ctx.language), error="configuration_error")
-    return answer(False, say("failed", ctx.language), error=result["error"])
-
-
-DATE_REFUSALS = {"past": "date_past", "time_past": "time_past", "too_far": "date_too_far"}
-
-
-def _date_refused(ctx: LiveContext, result: dict) -> dict:
-    """A day outside what can be booked, said the way the caller would say it."""
-    day = spoken_day(date.fromisoformat(result["day"]), ctx.language)
-    last = spoken_day(date.fromisoformat(result["last_day"]), ctx.language) if result.get("last_day") else ""
-    message = say(DATE_REFUSALS[result["reason"]], ctx.language, day=day, last=last)
-    return answer(False, message, error="validation_error", reason=result["reason"])
-
-
-def _upcoming(ctx: LiveContext) -> list[Appointment]:
-    if not ctx.caller_phone:
-        return []
-    after = clock.now()
-    return list(
-        upcoming_appointments_for_phone(company=ctx.company, phone=ctx.caller_phone, after=after)[:10]
-    )
-
-
 def find_my_appointments_live(ctx: LiveContext, args: dict) -> dict:
-    upcoming = _upcoming(ctx)
+    upcoming = upcoming_appointments_for_phone(company=ctx.company, phone=ctx.caller_phone)
     listed = [_appointment_data(ctx, a) for a in upcoming]
     if not upcoming:
-        return answer(True, say("no_appointments", ctx.language), appointments=[])
+        return answer(say("no_appointments", ctx.language), appointments=[])
     if len(upcoming) == 1:
         when = spoken_when(ctx.local(upcoming[0].start), ctx.language)
-        return answer(True, say("one_appointment", ctx.language, when=when), appointments=listed)
-    return answer(True, _several(ctx, upcoming), appointments=listed)
+        return answer(say("one_appointment", ctx.language, when=when), appointments=listed)
+    return answer(_several(ctx, upcoming), appointments=listed)
 
 
-def _several(ctx: LiveContext, upcoming: list[Appointment]) -> str:
+def _several(ctx: LiveContext, upcoming) -> str:
     labels = [spoken_when(ctx.local(a.start), ctx.language) for a in upcoming]
     return say(
         "several_appointments", ctx.language, count=len(upcoming), options=spoken_list(labels, ctx.language)
     )
 
 
-def _target(ctx: LiveContext, args: dict) -> Appointment:
-    """The caller's appointment the agent means: by reference, or the only one there is."""
-    upcoming = _upcoming(ctx)
-    ref = str(args.get("appointment_ref") or "").strip().upper()
-    if ref:
-        match = next((a for a in upcoming if appointment_ref(a) == ref), None)
-        if match is None:
-            raise Unanswerable(answer(False, say("unknown_ref", ctx.language), error="not_found"))
-        return match
-    if not upcoming:
-        raise Unanswerable(answer(False, say("no_appointments", ctx.language), error="not_found"))
-    if len(upcoming) > 1:
-        listed = [_appointment_data(ctx, a) for a in upcoming]
-        raise Unanswerable(answer(False, _several(ctx, upcoming), error="ambiguous", appointments=listed))
-    return upcoming[0]
+def _callers_appointment(ctx: LiveContext, args: dict) -> Appointment:
+    reference = str(args.get("appointment_ref") or "")
+    return appointment_for_caller(company=ctx.company, phone=ctx.caller_phone, reference=reference)
 
 
 def reschedule_appointment_live(ctx: LiveContext, args: dict) -> dict:
-    appointment = _target(ctx, args)
+    appointment = _callers_appointment(ctx, args)
+    wish = ctx.wall_clock(args.get("new_date"), args.get("new_time"))
     try:
-        wish = ctx.wall_clock(args.get("new_date"), args.get("new_time"))
-    except WishError as exc:
-        raise _invalid(ctx, exc.field) from exc
-    result = update_booking(
-        company_id=ctx.company.pk,
-        booking_id=appointment.pk,
-        start=wish,
-        reschedule_reason="Rescheduled by the caller on the phone",
+        moved = appointment_reschedule(
+            company=ctx.company, appointment=appointment, start=wish, reason=RESCHEDULED_BY_CALLER
+        )
+    except BookingError as exc:
+        return spoken_failure(ctx, exc, wish=wish)
+    call_appointment_link(
+        company=ctx.company, call_id=ctx.call_id, appointment=moved.appointment, replacing=appointment
     )
-    if result["success"]:
-        moved = Appointment.objects.get(pk=result["appointment_id"])
-        # The new booking belongs to the calls of the old one, and to this one that moved it.
-        moved.calls.add(*appointment.calls.all())
-        call_appointment_link(company=ctx.company, call_id=ctx.call_id, appointment=moved)
-        return answer(
-            True,
-            say("moved", ctx.language, when=spoken_when(wish, ctx.language)),
-            **_appointment_data(ctx, moved),
-        )
-    if result["error"] == "slot_unavailable" and appointment.event_type_id:
-        return _alternatives_answer(
-            ctx, wish, appointment.event_type_id, found_taken=True, branch_id=appointment.branch_id
-        )
-    return _service_failure(ctx, result)
+    said = say("moved", ctx.language, when=spoken_when(wish, ctx.language))
+    return answer(said, **_appointment_data(ctx, moved.appointment))
 
 
 def cancel_appointment_live(ctx: LiveContext, args: dict) -> dict:
-    appointment = _target(ctx, args)
-    reason = str(args.get("reason") or "").strip() or "Cancelled by the caller on the phone"
-    result = cancel_booking(company_id=ctx.company.pk, booking_id=appointment.pk, cancellation_reason=reason)
-    if result["success"]:
-        when = spoken_when(ctx.local(appointment.start), ctx.language)
-        return answer(
-            True, say("cancelled", ctx.language, when=when), appointment_ref=appointment_ref(appointment)
-        )
-    return _service_failure(ctx, result)
+    appointment = _callers_appointment(ctx, args)
+    reason = str(args.get("reason") or "").strip() or CANCELLED_BY_CALLER
+    appointment_cancel(company=ctx.company, appointment=appointment, reason=reason)
+    when = spoken_when(ctx.local(appointment.start), ctx.language)
+    return answer(
+        say("cancelled", ctx.language, when=when), appointment_ref=appointment_reference(appointment)
+    )
 
+
+# -- what a refusal sounds like: one table from ErrorType to speech ----------------------------
+
+DATE_REFUSALS = {"past": "date_past", "time_past": "time_past", "too_far": "date_too_far"}
+
+
+def _not_understood(ctx: LiveContext, exc: BookingError, wish) -> dict:
+    if exc.reason in DATE_REFUSALS:
+        day = spoken_day(exc.day, ctx.language) if exc.day else ""
+        last = spoken_day(exc.last_day, ctx.language) if exc.last_day else ""
+        message = say(DATE_REFUSALS[exc.reason], ctx.language, day=day, last=last)
+        return refusal(exc.error_type, message, reason=exc.reason)
+    fields = list(exc.fields)
+    return refusal(exc.error_type, not_understood(fields, ctx.language), fields=fields)
+
+
+def _taken(ctx: LiveContext, exc: BookingError, wish) -> dict:
+    if wish is None or exc.alternatives is None:  # nothing to offer: we could not look
+        return _calendar_down(ctx, exc, wish)
+    return _offered(ctx, wish, exc.alternatives[:ALTERNATIVES_SPOKEN], taken=True)
+
+
+def _calendar_down(ctx: LiveContext, exc: BookingError, wish) -> dict:
+    if wish is not None and (exc.queued or exc.in_progress):  # the wish is kept and will be booked
+        message = say("queued", ctx.language, when=spoken_when(wish, ctx.language))
+        return refusal(ErrorType.SERVICE_UNAVAILABLE, message, queued=True)
+    return refusal(ErrorType.SERVICE_UNAVAILABLE, say("calendar_down", ctx.language))
+
+
+def _not_found(ctx: LiveContext, exc: BookingError, wish) -> dict:
+    key = "unknown_ref" if "appointment_ref" in exc.fields else "no_appointments"
+    return refusal(exc.error_type, say(key, ctx.language))
+
+
+def _which_one(ctx: LiveContext, exc: BookingError, wish) -> dict:
+    listed = [_appointment_data(ctx, a) for a in exc.candidates]
+    return refusal(exc.error_type, _several(ctx, exc.candidates), appointments=listed)
+
+
+def _said(key: str) -> Callable[[LiveContext, BookingError, datetime | None], dict]:
+    return lambda ctx, exc, wish: refusal(exc.error_type, say(key, ctx.language))
+
+
+SPOKEN_FAILURES: dict[ErrorType, Callable[[LiveContext, BookingError, datetime | None], dict]] = {
+    ErrorType.VALIDATION: _not_understood,
+    ErrorType.CONFIGURATION: _said("not_configured"),
+    ErrorType.NOT_FOUND: _not_found,
+    ErrorType.AMBIGUOUS: _which_one,
+    ErrorType.SERVICE_UNAVAILABLE: _calendar_down,
+    ErrorType.SLOT_UNAVAILABLE: _taken,
+}
+
+
+def spoken_failure(ctx: LiveContext, exc: BookingError, *, wish: datetime | None = None) -> dict:
+    """What the caller hears when a service refused; `wish` is the time they asked for, if any."""
+    return SPOKEN_FAILURES.get(exc.error_type, _said("failed"))(ctx, exc, wish)
+
+
+# -- the agent's arguments ---------------------------------------------------------------------
 
 ARG_ALIASES = {
     **{canonical: names for canonical, names in ALIASES.items() if canonical != "confirmed"},

@@ -1,20 +1,18 @@
 """Who is calling whom during a live call: resolved once per function request."""
 
-import base64
-import hashlib
-import hmac
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from booking.services import BookingError, ErrorType
 from companies.models import Branch, Company
 from companies.phone_lookup import phone_number_owner
 from companies.validators import normalize_e164
 from core import clock
-from telephony.booking_wish import parse_date, parse_time
+from telephony.booking_wish import WishError, parse_date, parse_time
 from telephony.events import caller_number, dialed_number
 
 RELATIVE_DAYS = {"heute": 0, "today": 0, "morgen": 1, "tomorrow": 1, "übermorgen": 2, "uebermorgen": 2}
@@ -43,11 +41,24 @@ class LiveContext:
         word = str(text or "").strip().lower()
         if word in RELATIVE_DAYS:
             return self.today() + timedelta(days=RELATIVE_DAYS[word])
-        return parse_date(word)
+        with _unreadable_is_invalid():
+            return parse_date(word)
 
     def wall_clock(self, day_text, time_text) -> datetime:
         """A naive local date-time; the booking service reads it in the branch's time zone."""
-        return datetime.combine(self.day(day_text), parse_time(time_text))
+        day = self.day(day_text)
+        with _unreadable_is_invalid():
+            return datetime.combine(day, parse_time(time_text))
+
+
+@contextmanager
+def _unreadable_is_invalid():
+    """What the agent collected cannot be read: the services' validation error, naming the field
+    ("date" or "time"), so the caller hears which one to say again."""
+    try:
+        yield
+    except WishError as exc:
+        raise BookingError(ErrorType.VALIDATION, str(exc), fields=(exc.field,)) from exc
 
 
 def live_context(company: Company, call: dict) -> LiveContext:
@@ -55,6 +66,8 @@ def live_context(company: Company, call: dict) -> LiveContext:
     branch = None
     if owner and owner.company_id == company.pk and owner.is_active and owner.branch_id:
         branch = Branch.objects.filter(pk=owner.branch_id, company=company, is_active=True).first()
+    if branch is not None:
+        branch.company = company  # already loaded: the services read it without another query
     try:
         caller = normalize_e164(caller_number(call))
     except ValidationError:
@@ -67,10 +80,3 @@ def live_context(company: Company, call: dict) -> LiveContext:
         caller_phone=caller,
         language=language,
     )
-
-
-def appointment_ref(appointment) -> str:
-    """A short opaque reference the agent can repeat; never a Cal.com uid or our row id."""
-    message = f"{appointment.company_id}:{appointment.pk}".encode()
-    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
-    return base64.b32encode(digest)[:6].decode()

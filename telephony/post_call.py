@@ -5,11 +5,13 @@ safety net: it links a live booking, completes one that could not reach Cal.com,
 confirmed wish once (one idempotency key per call, whichever event gets here first).
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from booking.models import Appointment, BookingRequest, BookingRequestStatus
-from booking.services import booking_request_retry, create_booking, find_alternative_slots
+from booking.models import Appointment, AppointmentSource, BookingRequestStatus
+from booking.selectors import booking_requests_of_call
+from booking.services import BookingError, ErrorType, booking_create, booking_request_retry
 from telephony.booking_wish import WishError, booking_wish_from_call
 from telephony.events import caller_number
 
@@ -47,7 +49,7 @@ def post_call_booking(*, company, branch, call, data: dict) -> BookingOutcome:
 
 
 def _live_booking(company, call_id: str) -> BookingOutcome | None:
-    requests = BookingRequest.objects.filter(company=company, call_id=call_id, source="live_call")
+    requests = booking_requests_of_call(company=company, call_id=call_id, source=AppointmentSource.LIVE_CALL)
     done = requests.filter(status=BookingRequestStatus.SUCCEEDED).select_related("appointment").first()
     if done:
         return BookingOutcome(appointment=done.appointment, outcome="booked")
@@ -56,54 +58,38 @@ def _live_booking(company, call_id: str) -> BookingOutcome | None:
     ).first()
     if waiting is None:
         return None
-    result = booking_request_retry(request_id=waiting.pk)  # the caller was promised a confirmation
-    waiting.refresh_from_db()
-    if waiting.status == BookingRequestStatus.SUCCEEDED:
-        return BookingOutcome(appointment=waiting.appointment, created=True, outcome="booked")
-    if waiting.status == BookingRequestStatus.FAILED:
-        raise CannotBook(result.get("message", "The live booking failed."))
-    raise RetryLater(result.get("message", "The live booking is still pending."))
+    with _booking_outcome():  # the caller was promised a confirmation
+        booked = booking_request_retry(booking_request=waiting)
+    return BookingOutcome(appointment=booked.appointment, created=True, outcome="booked")
 
 
 def _book_wish(company, branch, call, data, wish) -> BookingOutcome:
-    start = datetime.combine(wish.day, wish.at)  # wall-clock in the branch's time zone
     notes = "; ".join(part for part in (wish.service, wish.notes) if part)
-    result = create_booking(
-        company_id=company.pk,
-        event_type_id=branch.calcom_event_type_id,
-        branch_id=branch.pk,
-        start=start,
-        name=wish.name or (call.customer.name if call.customer else "") or "Anrufer",
-        email=wish.email or None,
-        phone=caller_number(data) or None,
-        notes=notes or None,
-        timezone=branch.effective_timezone,
-        call_id=call.retell_call_id,
-        source="post_call",
-        idempotency_key=f"post_call:{call.retell_call_id}",
-        metadata={"service": wish.service} if wish.service else None,
-    )
-    if result.get("success"):
-        appointment = Appointment.objects.get(pk=result["appointment_id"])
-        return BookingOutcome(
-            appointment=appointment, created=not result.get("idempotent_replay"), outcome="booked"
+    with _booking_outcome():
+        booked = booking_create(
+            company=company,
+            branch=branch,
+            start=datetime.combine(wish.day, wish.at),  # wall-clock in the branch's time zone
+            name=wish.name or (call.customer.name if call.customer else "") or "Anrufer",
+            email=wish.email or None,
+            phone=caller_number(data) or None,
+            notes=notes or None,
+            call_id=call.retell_call_id,
+            source=AppointmentSource.POST_CALL,
+            idempotency_key=f"post_call:{call.retell_call_id}",
+            metadata={"service": wish.service} if wish.service else None,
         )
-    if result["error"] == "service_unavailable":
-        raise RetryLater(result["message"])
-    if result["error"] == "slot_unavailable" and result.get("appointment_id"):
-        _store_alternatives(company, branch, start, result["appointment_id"])
-    raise CannotBook(result["message"])
+    return BookingOutcome(appointment=booked.appointment, created=not booked.replayed, outcome="booked")
 
 
-def _store_alternatives(company, branch, start: datetime, appointment_id: int) -> None:
-    """Slots staff can offer when they call back; best effort, the failure stands either way."""
-    found = find_alternative_slots(
-        company_id=company.pk,
-        event_type_id=branch.calcom_event_type_id,
-        preferred_start=start,
-        branch_id=branch.pk,
-    )
-    if found.get("success"):
-        Appointment.objects.filter(pk=appointment_id, company=company).update(
-            alternatives=found["alternatives"]
-        )
+@contextmanager
+def _booking_outcome():
+    """A booking that may still work (the calendar did not answer, or it is being worked on)
+    is processed again later; any other refusal is final and shown to staff with its reason
+    (and, for a taken slot, the alternatives the service kept on the appointment)."""
+    try:
+        yield
+    except BookingError as exc:
+        if exc.error_type is ErrorType.SERVICE_UNAVAILABLE and (exc.queued or exc.in_progress):
+            raise RetryLater(exc.message) from exc
+        raise CannotBook(exc.message) from exc

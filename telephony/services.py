@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db.models import Q
 
 from askpro import metrics
+from askpro.api import error_body, success_body
 from askpro.work import RetriedWork, failure_reason, is_transient
 from booking.customers import customer_upsert
 from companies.models import Branch
@@ -39,9 +40,8 @@ def webhook_event_process(*, event_id: int, include_failed: bool = False) -> dic
     statuses = RETRYABLE + (
         [WebhookEventStatus.FAILED, WebhookEventStatus.PROCESSED] if include_failed else []
     )
-    if not WORK.claim(event_id, statuses=statuses):
+    if not WORK.claim(event_id, statuses=statuses):  # the claim counts the attempt
         return WebhookEvent.objects.get(pk=event_id).result or {}
-    WORK.start_attempt(event_id)
     event = WebhookEvent.objects.select_related("company").get(pk=event_id)
     try:
         result = _handle(event)
@@ -59,9 +59,7 @@ def webhook_event_process(*, event_id: int, include_failed: bool = False) -> dic
 
 
 def _failed(event: WebhookEvent, reason: str) -> dict:
-    return _finish(
-        event, WebhookEventStatus.FAILED, _result(event, message=reason, success=False), last_error=reason
-    )
+    return _finish(event, WebhookEventStatus.FAILED, _result(event, failure=reason), last_error=reason)
 
 
 def _handle(event: WebhookEvent) -> dict:
@@ -101,12 +99,10 @@ def _customer_of(company, data: dict):
     return customer_upsert(company=company, phone=phone, name=name[:200])
 
 
-def _result(event, *, success=True, message="", customer=None, outcome: BookingOutcome | None = None) -> dict:
-    """The old system's response shape, kept for staff and for anything reading it."""
+def _result(event, *, failure: str = "", customer=None, outcome: BookingOutcome | None = None) -> dict:
+    """What processing did, in the one envelope, with the old system's fields kept for staff."""
     appointment = outcome.appointment if outcome else None
-    return {
-        "success": success,
-        "message": message or ("Call recorded." if not appointment else "Call recorded with appointment."),
+    fields = {
         "call_id": event.call_id,
         "customer_id": customer.pk if customer else None,
         "appointment_created": bool(outcome and outcome.created),
@@ -117,12 +113,15 @@ def _result(event, *, success=True, message="", customer=None, outcome: BookingO
         }
         if appointment
         else None,
-        "processed": success,
+        "processed": not failure,
     }
+    if failure:
+        return error_body("processing_failed", failure, **fields)
+    return success_body("Call recorded with appointment." if appointment else "Call recorded.", **fields)
 
 
 def _finish(event: WebhookEvent, status: str, result: dict, *, last_error: str = "") -> dict:
-    WORK.end(event.pk, status, result=result, last_error=last_error)
+    WORK.end(event, status, result=result, last_error=last_error)
     metrics.webhook_total.labels(event.event, status).inc()
     return result
 
@@ -131,8 +130,8 @@ def _retry_later(event: WebhookEvent, reason: str) -> dict:
     retry_at = WORK.retry_at(event.attempts)
     if retry_at is None:
         return _failed(event, WORK.gave_up(event.attempts, reason))
-    result = _result(event, success=False, message=f"Will retry: {reason}")
-    WORK.end(event.pk, WebhookEventStatus.RETRYING, result=result, last_error=reason, retry_at=retry_at)
+    result = _result(event, failure=f"Will retry: {reason}")
+    WORK.end(event, WebhookEventStatus.RETRYING, result=result, last_error=reason, retry_at=retry_at)
     metrics.webhook_total.labels(event.event, "retrying").inc()
     return result
 

@@ -1,9 +1,10 @@
 """How services reach a company's Retell workspace: its client behind the shared breaker, its
 agents (cached), what staff read when Retell fails, and the URLs Retell reaches us at.
 
-Retell is reached like Cal.com (booking/calcom.py): reads go through the "retell" circuit breaker
-and are retried (1 s, 2 s, 4 s with jitter; 429 waits for Retry-After); writes go through the
-breaker only, so a staff action never repeats a PATCH behind their back.
+Retell is reached like Cal.com (booking/calendar/calcom.py), through an
+`integrations.resilience.Gateway`: reads go through the "retell" circuit breaker and are retried
+(1 s, 2 s, 4 s with jitter; 429 waits for Retry-After); writes go through the breaker only, so a
+staff action never repeats a PATCH behind their back.
 """
 
 import logging
@@ -13,11 +14,11 @@ from django.conf import settings
 from django.core.cache import cache
 
 from askpro import metrics
-from companies.crypto import DecryptionError
+from companies.crypto import SecretUnusable, reveal_required
 from companies.models import Company
 from integrations.breaker import breaker_for
 from integrations.errors import AuthError, CircuitOpen, IntegrationError, RateLimited, TransientError
-from integrations.resilience import guarded_read, guarded_write
+from integrations.resilience import Gateway
 from integrations.retell.client import RetellClient
 
 logger = logging.getLogger(__name__)
@@ -32,25 +33,16 @@ class RetellNotConfigured(Exception):
 # -- gateway ------------------------------------------------------------------------------------
 
 
-def retell_client(company: Company) -> RetellClient:
-    if not company.retell_api_key:
-        raise RetellNotConfigured("No Retell API key is configured for this company.")
+def retell_gateway(company: Company) -> Gateway:
+    """The company's Retell client (its key decrypted once) behind the "retell" breaker."""
     try:
-        api_key = company.retell_api_key.reveal()
-    except DecryptionError as exc:
+        api_key = reveal_required(company.retell_api_key, what="Retell API key")
+        client = RetellClient(api_key=api_key, base_url=settings.RETELL_BASE_URL)
+    except SecretUnusable as exc:
         raise RetellNotConfigured(str(exc)) from exc
-    try:
-        return RetellClient(api_key=api_key, base_url=settings.RETELL_BASE_URL)
     except ValueError as exc:
         raise RetellNotConfigured("The stored Retell API key is malformed.") from exc
-
-
-def retell_read(company: Company, method: str, /, *args, **kwargs):
-    return guarded_read(retell_client(company), breaker_for("retell"), method, *args, **kwargs)
-
-
-def retell_write(company: Company, method: str, /, *args, **kwargs):
-    return guarded_write(retell_client(company), breaker_for("retell"), method, *args, **kwargs)
+    return Gateway(client, breaker_for("retell"))
 
 
 def _agent_key(company_id: int, agent_id: str) -> str:
@@ -65,7 +57,7 @@ def retell_agent_get(*, company: Company, agent_id: str, use_cache: bool = True)
         metrics.cache_counted("retell_agent", cached)
         if cached is not None:
             return cached
-    agent = retell_read(company, "get_agent", agent_id)
+    agent = retell_gateway(company).read("get_agent", agent_id)
     cache.set(key, agent, AGENT_TTL)
     return agent
 
@@ -74,7 +66,7 @@ def retell_agent_update(*, company: Company, agent_id: str, **fields) -> dict:
     """PATCH the agent's draft (contract §6.2) and drop its cached copy, even if the PATCH failed:
     a timeout may still have changed it."""
     try:
-        return retell_write(company, "update_agent", agent_id, **fields)
+        return retell_gateway(company).write("update_agent", agent_id, **fields)
     finally:
         cache.delete(_agent_key(company.pk, agent_id))
 

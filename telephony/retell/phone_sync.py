@@ -13,7 +13,7 @@ from django.db import transaction
 
 from companies.models import Company, PhoneNumber
 from companies.validators import normalize_e164
-from telephony.retell.gateway import retell_read, retell_urls
+from telephony.retell.gateway import retell_gateway, retell_urls
 
 logger = logging.getLogger(__name__)
 NICKNAME_MAX = PhoneNumber._meta.get_field("nickname").max_length
@@ -66,7 +66,7 @@ def phone_numbers_sync(*, company: Company, dry_run: bool = False) -> SyncReport
     one; existing rows keep their branch and active flag. Retell is asked before the transaction
     opens, so no row lock is held during HTTP.
     """
-    items = retell_read(company, "list_phone_numbers")
+    items = retell_gateway(company).read("list_phone_numbers")
     report = SyncReport(dry_run=dry_run)
     listed = _parse_numbers(items, report)
     with transaction.atomic():

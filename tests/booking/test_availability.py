@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from booking.services import check_availability, create_booking, find_alternative_slots
+from booking.services import BookingError, alternatives_find, availability_get, booking_create
 from booking.times import local_day_bounds_utc
 from tests import timeline
 from tests.booking.conftest import EVENT_TYPE_ID
@@ -20,55 +20,51 @@ def _query(call) -> dict:
     return {k: v[0] for k, v in parse_qs(urlsplit(call.request.url).query).items()}
 
 
-def test_slots_for_local_days_are_asked_for_a_utc_window_and_returned_local(company, calcom):
+def test_slots_for_local_days_are_asked_for_a_utc_window_and_returned_local(company, branch, calcom):
     day = timeline.booking_day()  # the fixture's slots: that day 09:00 and 09:30, the next 14:00
     following = day + timedelta(days=1)
     calcom.add("GET", f"{BASE}/slots", json=fixture("slots_range"))
-    result = check_availability(
-        company_id=company.pk,
-        event_type_id=EVENT_TYPE_ID,
-        date_from=day.isoformat(),
-        date_to=following.isoformat(),
+    result = availability_get(
+        company=company, branch=branch, date_from=day.isoformat(), date_to=following.isoformat()
     )
     query = _query(calcom.calls[0])
     assert query["start"] == timeline.z(timeline.at(day, "00:00"))  # local midnight in Berlin
     assert query["end"] == timeline.z(timeline.at(following + timedelta(days=1), "00:00"))
     assert (query["eventTypeId"], query["timeZone"]) == (str(EVENT_TYPE_ID), "Europe/Berlin")
     assert calcom.calls[0].request.headers["cal-api-version"] == "2024-09-04"
-    assert result["success"] is True
-    assert result["date_range"] == {"from": day.isoformat(), "to": following.isoformat()}
-    assert result["timezone"] == "Europe/Berlin" and result["event_type_id"] == EVENT_TYPE_ID
-    assert [(s["date"], s["time"]) for s in result["available_slots"]] == [
-        (day.isoformat(), "09:00"),
-        (day.isoformat(), "09:30"),
-        (following.isoformat(), "14:00"),
+    assert (result.first, result.last) == (day, following)
+    assert result.timezone == "Europe/Berlin" and result.event_type_id == EVENT_TYPE_ID
+    assert [(s.day, s.hhmm) for s in result.slots] == [
+        (day, "09:00"),
+        (day, "09:30"),
+        (following, "14:00"),
     ]
-    assert result["available_slots"][0]["start"] == timeline.at(day, "09:00").isoformat()  # +01:00/+02:00
-    assert result["cached_until"]
+    assert result.slots[0].start.isoformat() == timeline.at(day, "09:00").isoformat()  # +01:00/+02:00
+    assert result.cached_until > timeline.now()
 
 
-def test_defaults_are_today_plus_seven_days_in_the_branch_timezone(company, calcom):
+def test_defaults_are_today_plus_seven_days_in_the_branch_timezone(company, branch, calcom):
     calcom.add("GET", f"{BASE}/slots", json=slots_range({}))
-    result = check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID)
+    result = availability_get(company=company, branch=branch)
     today = timeline.today()  # Berlin's today, not UTC's
-    assert result["date_range"] == {"from": today.isoformat(), "to": timeline.days_ahead(7).isoformat()}
-    assert result["available_slots"] == []
+    assert (result.first, result.last) == (today, timeline.days_ahead(7))
+    assert result.slots == []
 
 
-def test_a_cache_hit_makes_no_http_call(company, calcom):
+def test_a_cache_hit_makes_no_http_call(company, branch, calcom):
     day = timeline.booking_day().isoformat()
     calcom.add("GET", f"{BASE}/slots", json=fixture("slots_range"))
-    first = check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID, date_from=day)
-    second = check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID, date_from=day)
+    first = availability_get(company=company, branch=branch, date_from=day)
+    second = availability_get(company=company, branch=branch, date_from=day)
     assert len(calcom.calls) == 1
-    assert second["available_slots"] == first["available_slots"]
-    assert second["cached_until"] == first["cached_until"]
+    assert second.slots == first.slots
+    assert second.cached_until == first.cached_until
 
 
-def test_booking_through_us_drops_the_cached_availability(company, calcom):
+def test_booking_through_us_drops_the_cached_availability(company, branch, calcom):
     day = timeline.booking_day()
     calcom.add("GET", f"{BASE}/slots", json=fixture("slots_range"))
-    check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID, date_from=day.isoformat())
+    availability_get(company=company, branch=branch, date_from=day.isoformat())
     start = timeline.utc(day, "09:00")
     calcom.add(
         "POST",
@@ -76,28 +72,27 @@ def test_booking_through_us_drops_the_cached_availability(company, calcom):
         status=201,
         json=booking_output(start=start, end=start + timedelta(minutes=30)),
     )
-    create_booking(
-        company_id=company.pk, event_type_id=EVENT_TYPE_ID, start=start, name="Jana", email="jana@example.com"
-    )
+    booking_create(company=company, branch=branch, start=start, name="Jana", email="jana@example.com")
     calcom.add("GET", f"{BASE}/slots", json=slots_range({}))
-    again = check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID, date_from=day.isoformat())
+    again = availability_get(company=company, branch=branch, date_from=day.isoformat())
     assert [c.request.method for c in calcom.calls] == ["GET", "POST", "GET"]
-    assert again["available_slots"] == []
+    assert again.slots == []
 
 
-def test_cache_is_per_company(company, other_company, calcom):
+def test_cache_is_per_company(company, branch, other_company, calcom):
     day = timeline.booking_day().isoformat()
     calcom.add("GET", f"{BASE}/slots", json=fixture("slots_range"))
     calcom.add("GET", f"{BASE}/slots", json=slots_range({}))
-    check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID, date_from=day)
-    theirs = check_availability(company_id=other_company.pk, event_type_id=77, date_from=day)
-    assert theirs["available_slots"] == [] and len(calcom.calls) == 2
+    availability_get(company=company, branch=branch, date_from=day)
+    theirs = availability_get(company=other_company, branch=other_company.branches.get(), date_from=day)
+    assert theirs.slots == [] and len(calcom.calls) == 2
     assert calcom.calls[1].request.headers["Authorization"] == "Bearer cal_live_other"
 
 
-def test_another_companys_event_type_is_not_found(company, other_company, calcom):
-    result = check_availability(company_id=company.pk, event_type_id=77)
-    assert result["error"] == "configuration_error" and not calcom.calls
+def test_another_companys_branch_is_refused(company, other_company, calcom):
+    with pytest.raises(BookingError) as refused:
+        availability_get(company=company, branch=other_company.branches.get())
+    assert refused.value.error_type == "configuration_error" and not calcom.calls
 
 
 def _switch_day(*, forward: bool):
@@ -162,14 +157,14 @@ def _slots_around_fall_back(days):
     )
 
 
-def test_alternatives_same_day_nearest_first_then_following_days(company, calcom, fall_back_week):
+def test_alternatives_same_day_nearest_first_then_following_days(company, branch, calcom, fall_back_week):
     days = fall_back_week
     saturday, monday = days["saturday"], days["monday"]
     calcom.add("GET", f"{BASE}/slots", json=_slots_around_fall_back(days))
-    result = find_alternative_slots(
-        company_id=company.pk,
-        event_type_id=EVENT_TYPE_ID,
-        preferred_start=f"{saturday.isoformat()}T11:00:00",
+    result = alternatives_find(
+        company=company,
+        branch=branch,
+        wish=f"{saturday.isoformat()}T11:00:00",
         search_days=7,
         max_alternatives=4,
     )
@@ -177,34 +172,31 @@ def test_alternatives_same_day_nearest_first_then_following_days(company, calcom
     # the wished day, local midnight (+02:00); a week later, local midnight (+01:00)
     assert query["start"] == timeline.z(timeline.at(saturday, "00:00", SUMMER))
     assert query["end"] == timeline.z(timeline.at(saturday + timedelta(days=8), "00:00", WINTER))
-    assert [(a["date"], a["time"], a["days_from_preferred"]) for a in result["alternatives"]] == [
-        (saturday.isoformat(), "11:30", 0),
-        (saturday.isoformat(), "08:00", 0),
-        (saturday.isoformat(), "14:00", 0),
-        (monday.isoformat(), "10:00", 2),
+    assert [(a.day, a.hhmm, a.days_from_preferred) for a in result.alternatives] == [
+        (saturday, "11:30", 0),
+        (saturday, "08:00", 0),
+        (saturday, "14:00", 0),
+        (monday, "10:00", 2),
     ]
-    assert result["alternatives"][0]["day_of_week"] == "Saturday"
-    assert result["alternatives"][3]["start"] == timeline.at(monday, "10:00", WINTER).isoformat()
-    assert result["total_available"] == 6  # the day before the wish is not an alternative
-    assert result["search_period"] == {
-        "from": saturday.isoformat(),
-        "to": (saturday + timedelta(days=7)).isoformat(),
-    }
-    assert result["preferred_available"] is False
-    assert result["message"] == "Found 4 alternative slots."
+    assert result.alternatives[0].day_of_week == "Saturday"
+    assert result.alternatives[3].start.isoformat() == timeline.at(monday, "10:00", WINTER).isoformat()
+    assert result.total_available == 6  # the day before the wish is not an alternative
+    assert (result.first, result.last) == (saturday, saturday + timedelta(days=7))
+    assert result.preferred_available is False
+    assert result.message == "Found 4 alternative slots."
 
 
-def test_the_wish_itself_is_reported_free_not_offered(company, calcom, fall_back_week):
+def test_the_wish_itself_is_reported_free_not_offered(company, branch, calcom, fall_back_week):
     days = fall_back_week
     calcom.add("GET", f"{BASE}/slots", json=_slots_around_fall_back(days))
-    result = find_alternative_slots(
-        company_id=company.pk,
-        event_type_id=EVENT_TYPE_ID,
-        preferred_start=timeline.at(days["monday"], "10:00", WINTER).isoformat(),
+    result = alternatives_find(
+        company=company,
+        branch=branch,
+        wish=timeline.at(days["monday"], "10:00", WINTER).isoformat(),
         max_alternatives=1,
     )
-    assert result["preferred_available"] is True
-    assert [(a["date"], a["time"]) for a in result["alternatives"]] == [(days["monday"].isoformat(), "16:00")]
+    assert result.preferred_available is True
+    assert [(a.day, a.hhmm) for a in result.alternatives] == [(days["monday"], "16:00")]
 
 
 @pytest.mark.parametrize(
@@ -212,18 +204,19 @@ def test_the_wish_itself_is_reported_free_not_offered(company, calcom, fall_back
     [
         ({"search_days": -1}, "search_days"),
         ({"max_alternatives": 0}, "max_alternatives"),
-        ({"preferred_start": "soon"}, "ISO"),
+        ({"wish": "soon"}, "ISO"),
     ],
 )
-def test_alternatives_reject_bad_limits(company, calcom, kwargs, fragment):
+def test_alternatives_reject_bad_limits(company, branch, calcom, kwargs, fragment):
     wish = f"{timeline.booking_day().isoformat()}T10:00"
-    args = {"company_id": company.pk, "event_type_id": EVENT_TYPE_ID, "preferred_start": wish}
-    result = find_alternative_slots(**{**args, **kwargs})
-    assert result["error"] == "validation_error" and fragment in result["message"]
+    with pytest.raises(BookingError) as refused:
+        alternatives_find(**{"company": company, "branch": branch, "wish": wish, **kwargs})
+    assert refused.value.error_type == "validation_error" and fragment in refused.value.message
 
 
-def test_cal_com_outage_is_reported_as_service_unavailable(company, calcom, _no_retry_sleep):
+def test_cal_com_outage_is_reported_as_service_unavailable(company, branch, calcom, _no_retry_sleep):
     for _ in range(3):
         calcom.add("GET", f"{BASE}/slots", status=502, json={"statusCode": 502, "message": "Bad Gateway"})
-    result = check_availability(company_id=company.pk, event_type_id=EVENT_TYPE_ID)
-    assert result["error"] == "service_unavailable" and len(_no_retry_sleep) == 2
+    with pytest.raises(BookingError) as refused:
+        availability_get(company=company, branch=branch)
+    assert refused.value.error_type == "service_unavailable" and len(_no_retry_sleep) == 2

@@ -1,14 +1,15 @@
-"""Reschedule and cancel: by our id or the Cal.com uid, only within the company."""
+"""Reschedule and cancel: found by our id or the Cal.com uid, only within the company."""
 
 from datetime import timedelta
 
 import pytest
 
 from booking.models import Appointment, AppointmentStatus
-from booking.services import cancel_booking, update_booking
+from booking.selectors import appointment_by_reference
+from booking.services import BookingError, appointment_annotate, appointment_cancel, appointment_reschedule
 from tests import timeline
 from tests.booking.conftest import EVENT_TYPE_ID
-from tests.calcom_fakes import BASE, booking_output, fixture, json_body
+from tests.calcom_fakes import BASE, booking_output, fixture, json_body, slots_range
 from tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,12 +35,19 @@ def booked(company, branch):
     )
 
 
+def _refused(service, **kwargs) -> BookingError:
+    with pytest.raises(BookingError) as refused:
+        service(**kwargs)
+    return refused.value
+
+
 @pytest.mark.parametrize("by", ["id", "uid"])
 def test_cancel_sends_a_reason_and_records_the_cancellation(company, booked, calcom, by):
     calcom.add("POST", f"{BASE}/bookings/bk_3fY7qLm2/cancel", json=fixture("booking_cancelled"))
     reference = booked.pk if by == "id" else "bk_3fY7qLm2"
-    result = cancel_booking(company_id=company.pk, booking_id=reference)
-    assert result["success"] is True and result["booking_id"] == booked.pk and result["cancelled_at"]
+    appointment = appointment_by_reference(company=company, reference=reference)
+    result = appointment_cancel(company=company, appointment=appointment)
+    assert result.appointment.pk == booked.pk and result.appointment.cancelled_at
     assert json_body(calcom.calls[0]) == {"cancellationReason": "Cancelled by the caller on the phone"}
     assert calcom.calls[0].request.headers["cal-api-version"] == "2024-08-13"
     booked.refresh_from_db()
@@ -48,15 +56,16 @@ def test_cancel_sends_a_reason_and_records_the_cancellation(company, booked, cal
 
 def test_cancel_passes_the_given_reason(company, booked, calcom):
     calcom.add("POST", f"{BASE}/bookings/bk_3fY7qLm2/cancel", json=fixture("booking_cancelled"))
-    cancel_booking(company_id=company.pk, booking_id=booked.pk, cancellation_reason="Sick")
+    appointment_cancel(company=company, appointment=booked, reason="Sick")
     assert json_body(calcom.calls[0])["cancellationReason"] == "Sick"
 
 
 @pytest.mark.parametrize("by", ["id", "uid"])
 def test_company_a_cannot_cancel_company_bs_booking(company, other_company, booked, calcom, by):
     reference = booked.pk if by == "id" else "bk_3fY7qLm2"
-    result = cancel_booking(company_id=other_company.pk, booking_id=reference)
-    assert result["success"] is False and result["error"] == "validation_error"
+    assert appointment_by_reference(company=other_company, reference=reference) is None
+    result = _refused(appointment_cancel, company=other_company, appointment=booked)  # handed in anyway
+    assert result.error_type == "not_found"
     assert not calcom.calls
     booked.refresh_from_db()
     assert booked.status == AppointmentStatus.BOOKED
@@ -64,23 +73,23 @@ def test_company_a_cannot_cancel_company_bs_booking(company, other_company, book
 
 def test_company_a_cannot_move_company_bs_booking(company, other_company, booked, calcom):
     start = f"{_next_day().isoformat()}T10:00"
-    result = update_booking(company_id=other_company.pk, booking_id=booked.pk, start=start)
-    assert result["error"] == "validation_error" and not calcom.calls
+    result = _refused(appointment_reschedule, company=other_company, appointment=booked, start=start)
+    assert result.error_type == "not_found" and not calcom.calls
 
 
 def test_cancelling_twice_fails_without_calling_cal_com(company, booked, calcom):
     booked.status = AppointmentStatus.CANCELLED
     booked.save()
-    result = cancel_booking(company_id=company.pk, booking_id=booked.pk)
-    assert result["error"] == "cancellation_failed" and not calcom.calls
+    result = _refused(appointment_cancel, company=company, appointment=booked)
+    assert result.error_type == "cancellation_failed" and not calcom.calls
 
 
 def test_cal_com_refusing_a_cancel_is_a_cancellation_failure(company, booked, calcom):
     calcom.add(
         "POST", f"{BASE}/bookings/bk_3fY7qLm2/cancel", status=400, json=fixture("error_already_cancelled")
     )
-    result = cancel_booking(company_id=company.pk, booking_id=booked.pk)
-    assert result["error"] == "cancellation_failed" and "already been cancelled" in result["message"]
+    result = _refused(appointment_cancel, company=company, appointment=booked)
+    assert result.error_type == "cancellation_failed" and "already been cancelled" in result.message
     booked.refresh_from_db()
     assert booked.status == AppointmentStatus.BOOKED
 
@@ -95,42 +104,47 @@ def test_reschedule_links_the_new_booking_to_the_old(company, booked, calcom):
             start=new_start, end=new_start + timedelta(minutes=30), uid="bk_new", booking_id=9002
         ),
     )
-    result = update_booking(
-        company_id=company.pk,
-        booking_id=booked.pk,
+    result = appointment_reschedule(
+        company=company,
+        appointment=booked,
         start=f"{_next_day().isoformat()}T14:00:00",  # wall clock in Berlin
-        reschedule_reason="Caller asked",
+        reason="Caller asked",
     )
     assert json_body(calcom.calls[0]) == {
         "start": timeline.z(new_start),
         "reschedulingReason": "Caller asked",
     }
-    assert result["success"] is True and result["booking"]["uid"] == "bk_new"
-    new = Appointment.objects.get(pk=result["appointment_id"])
+    assert result.appointment.calcom_booking_uid == "bk_new" and result.previous == booked
+    new = Appointment.objects.get(pk=result.appointment.pk)
     booked.refresh_from_db()
     assert booked.status == AppointmentStatus.RESCHEDULED
     assert new.rescheduled_from == booked and new.start == new_start and new.calcom_booking_id == 9002
     assert new.status == AppointmentStatus.BOOKED and booked.rescheduled_to == new
 
 
-def test_taken_slot_on_reschedule_changes_nothing(company, booked, calcom):
+def test_taken_slot_on_reschedule_changes_nothing_and_offers_what_is_free(company, booked, calcom):
     calcom.add(
         "POST", f"{BASE}/bookings/bk_3fY7qLm2/reschedule", status=400, json=fixture("error_slot_taken")
     )
+    free = timeline.cal_local(timeline.at(_next_day(), "15:00"))
+    calcom.add("GET", f"{BASE}/slots", json=slots_range({_next_day().isoformat(): [(free, "")]}))
     start = f"{_next_day().isoformat()}T14:00:00"
-    result = update_booking(company_id=company.pk, booking_id=booked.pk, start=start)
-    assert result["error"] == "slot_unavailable"
+    result = _refused(appointment_reschedule, company=company, appointment=booked, start=start)
+    assert result.error_type == "slot_unavailable"
+    assert [(a.day, a.hhmm) for a in result.alternatives] == [(_next_day(), "15:00")]
     assert Appointment.objects.count() == 1
     booked.refresh_from_db()
     assert booked.status == AppointmentStatus.BOOKED
 
 
 def test_title_and_description_are_noted_locally(company, booked, calcom):
-    result = update_booking(company_id=company.pk, booking_id=booked.pk, title="Kontrolle")
-    assert result["success"] is True and result["updated_fields"] == ["title"]
+    result = appointment_annotate(company=company, appointment=booked, title="Kontrolle")
+    assert result.updated_fields == ["title"]
     booked.refresh_from_db()
     assert booked.metadata["title"] == "Kontrolle" and not calcom.calls
 
 
 def test_update_with_nothing_to_change_is_a_validation_error(company, booked, calcom):
-    assert update_booking(company_id=company.pk, booking_id=booked.pk)["error"] == "validation_error"
+    assert (
+        _refused(appointment_annotate, company=company, appointment=booked).error_type == "validation_error"
+    )

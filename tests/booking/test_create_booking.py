@@ -1,4 +1,4 @@
-"""create_booking: exactly once per request, never a blind re-POST, nothing lost."""
+"""booking_create: exactly once per request, never a blind re-POST, nothing lost."""
 
 import json
 import threading
@@ -10,12 +10,12 @@ import requests
 from django.db import connection
 
 from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus
-from booking.services import booking_request_retry, create_booking
+from booking.services import BookingError, booking_create, booking_request_retry
 from integrations.breaker import breaker_for
 from integrations.errors import TransientError
 from tests import timeline
 from tests.booking.conftest import EVENT_TYPE_ID
-from tests.calcom_fakes import BASE, booking_output, bookings_list, fixture, json_body
+from tests.calcom_fakes import BASE, booking_output, bookings_list, fixture, json_body, slots_range
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +36,8 @@ def _wall_clock(hhmm: str) -> str:
 
 def _book(company, **overrides):
     args = {
-        "company_id": company.pk,
-        "event_type_id": EVENT_TYPE_ID,
+        "company": company,
+        "branch": company.branches.get(),
         "start": _wall_clock("10:00"),
         "name": "Jana Caller",
         "email": "jana.caller@example.com",
@@ -46,7 +46,13 @@ def _book(company, **overrides):
         "call_id": "call_8d1e0f",
         "source": "live_call",
     }
-    return create_booking(**{**args, **overrides})
+    return booking_create(**{**args, **overrides})
+
+
+def _refused(company, **overrides) -> BookingError:
+    with pytest.raises(BookingError) as refused:
+        _book(company, **overrides)
+    return refused.value
 
 
 def _echo_booking(status="accepted"):
@@ -66,7 +72,6 @@ def _echo_booking(status="accepted"):
 def test_wall_clock_start_is_sent_in_utc_and_the_appointment_recorded(company, calcom):
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
     result = _book(company)
-    assert result["success"] is True
     body = json_body(calcom.calls[0])
     assert body["start"] == timeline.z(_start())
     assert body["eventTypeId"] == EVENT_TYPE_ID
@@ -79,7 +84,7 @@ def test_wall_clock_start_is_sent_in_utc_and_the_appointment_recorded(company, c
     }
     assert body["metadata"]["callId"] == "call_8d1e0f" and body["metadata"]["source"] == "live_call"
     assert all(isinstance(v, str) for v in body["metadata"].values())
-    appointment = Appointment.objects.get(pk=result["appointment_id"])
+    appointment = Appointment.objects.get(pk=result.appointment.pk)
     assert appointment.status == AppointmentStatus.BOOKED
     assert (appointment.calcom_booking_uid, appointment.start, appointment.end) == (
         "bk_3fY7qLm2",
@@ -87,7 +92,7 @@ def test_wall_clock_start_is_sent_in_utc_and_the_appointment_recorded(company, c
         _end(),
     )
     assert appointment.customer.phone == "+4915112345678"
-    assert result["booking"] == {
+    assert result.as_envelope()["booking"] == {
         "id": 9001,
         "uid": "bk_3fY7qLm2",
         "start": _start().isoformat(),
@@ -100,8 +105,8 @@ def test_wall_clock_start_is_sent_in_utc_and_the_appointment_recorded(company, c
 def test_event_type_requiring_confirmation_gives_a_pending_appointment(company, calcom):
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking(status="pending"))
     result = _book(company)
-    assert result["booking"]["status"] == "pending"
-    assert "confirm" in result["message"]
+    assert result.pending and result.appointment.status == "pending"
+    assert "confirm" in result.message
     assert Appointment.objects.get().status == AppointmentStatus.PENDING
 
 
@@ -110,8 +115,8 @@ def test_the_same_request_twice_books_once_and_replays_the_first_result(company,
     first = _book(company)
     second = _book(company)  # Retell re-sent the function call
     assert len(calcom.calls) == 1
-    assert second["idempotent_replay"] is True
-    assert second["booking"] == first["booking"]
+    assert second.replayed is True and second.as_envelope()["idempotent_replay"] is True
+    assert second.as_envelope()["booking"] == first.as_envelope()["booking"]
     assert Appointment.objects.count() == 1 and BookingRequest.objects.count() == 1
 
 
@@ -119,7 +124,7 @@ def test_an_explicit_idempotency_key_wins_over_the_call_id(company, calcom):
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
     _book(company, idempotency_key="k-1", call_id="call_a")
     replay = _book(company, idempotency_key="k-1", call_id="call_b")
-    assert replay["idempotent_replay"] is True and len(calcom.calls) == 1
+    assert replay.replayed is True and len(calcom.calls) == 1
 
 
 def test_ambiguous_timeout_finds_the_booking_cal_com_made_and_does_not_post_again(company, calcom):
@@ -137,7 +142,7 @@ def test_ambiguous_timeout_finds_the_booking_cal_com_made_and_does_not_post_agai
     calcom.add_callback("POST", f"{BASE}/bookings", callback=created_then_lost)
     calcom.add_callback("GET", f"{BASE}/bookings", callback=listing)
     result = _book(company)
-    assert result["success"] is True and result["booking"]["uid"] == "bk_3fY7qLm2"
+    assert result.appointment.calcom_booking_uid == "bk_3fY7qLm2"
     posts = [c for c in calcom.calls if c.request.method == "POST"]
     assert len(posts) == 1
     listing_call = next(c for c in calcom.calls if c.request.method == "GET")
@@ -150,21 +155,29 @@ def test_ambiguous_failure_with_nothing_created_posts_exactly_once_more(company,
     calcom.add("GET", f"{BASE}/bookings", json=bookings_list())
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
     result = _book(company)
-    assert result["success"] is True
+    assert result.appointment.status == AppointmentStatus.BOOKED
     assert [c.request.method for c in calcom.calls] == ["POST", "GET", "POST"]
 
 
-def test_slot_taken_is_a_permanent_failure_recorded_for_staff(company, calcom):
+def test_slot_taken_is_a_permanent_failure_recorded_for_staff_with_what_is_free_instead(company, calcom):
     calcom.add("POST", f"{BASE}/bookings", json=fixture("error_slot_taken"), status=400)
-    result = _book(company)
-    assert result["success"] is False and result["error"] == "slot_unavailable"
+    free = [(timeline.cal_local(timeline.at(timeline.booking_day(), t)), "") for t in ("10:30", "14:00")]
+    calcom.add("GET", f"{BASE}/slots", json=slots_range({timeline.booking_day().isoformat(): free}))
+    result = _refused(company)
+    assert result.error_type == "slot_unavailable"
+    assert [a.hhmm for a in result.alternatives] == ["10:30", "14:00"]
     request = BookingRequest.objects.get()
     assert request.status == BookingRequestStatus.FAILED
     appointment = Appointment.objects.get()
     assert appointment.status == AppointmentStatus.FAILED
     assert "already has booking" in appointment.failure_reason
-    assert _book(company)["error"] == "slot_unavailable"  # replayed, no second POST
-    assert len(calcom.calls) == 1
+    assert [a["time"] for a in appointment.alternatives] == ["10:30", "14:00"]  # for staff to offer
+    replayed = _refused(company)  # replayed, no second POST
+    assert replayed.error_type == "slot_unavailable" and [a.hhmm for a in replayed.alternatives] == [
+        "10:30",
+        "14:00",
+    ]
+    assert [c.request.method for c in calcom.calls] == ["POST", "GET"]
 
 
 def test_cal_com_down_then_back_ends_with_exactly_one_booking(company, calcom, _no_retry_sleep):
@@ -172,9 +185,9 @@ def test_cal_com_down_then_back_ends_with_exactly_one_booking(company, calcom, _
     # The ambiguous 503 is looked up at once (3 tries, Cal.com still down).
     for _ in range(3):
         calcom.add("GET", f"{BASE}/bookings", status=503, json={"statusCode": 503, "message": "down"})
-    first = _book(company)
-    assert first["success"] is False and first["error"] == "service_unavailable"
-    assert first["queued"] is True
+    first = _refused(company)
+    assert first.error_type == "service_unavailable"
+    assert first.queued is True
     request = BookingRequest.objects.get()
     assert request.status == BookingRequestStatus.RETRYING and request.next_attempt_at is not None
     assert Appointment.objects.get().status == AppointmentStatus.REQUESTED
@@ -182,8 +195,8 @@ def test_cal_com_down_then_back_ends_with_exactly_one_booking(company, calcom, _
 
     calcom.add("GET", f"{BASE}/bookings", json=bookings_list())  # back up: nothing was created
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
-    result = booking_request_retry(request_id=request.pk)
-    assert result["success"] is True
+    result = booking_request_retry(booking_request=request)
+    assert result.appointment.status == AppointmentStatus.BOOKED
     assert [c.request.method for c in calcom.calls].count("POST") == 2
     request.refresh_from_db()
     assert request.status == BookingRequestStatus.SUCCEEDED and request.attempts == 2
@@ -195,8 +208,8 @@ def test_open_breaker_fails_fast_and_keeps_the_request_for_later(company, calcom
     for _ in range(5):
         with pytest.raises(TransientError):
             breaker.call(_raise_transient)
-    result = _book(company)
-    assert (result["error"], result["circuit_breaker_open"]) == ("service_unavailable", True)
+    result = _refused(company)
+    assert (result.error_type, result.breaker_open) == ("service_unavailable", True)
     assert not calcom.calls
     assert BookingRequest.objects.get().status == BookingRequestStatus.RETRYING
 
@@ -220,15 +233,15 @@ def _raise_transient():
 def test_bad_input_gets_a_clear_error_and_changes_nothing(company, calcom, overrides, fragment):
     if "end" in overrides:
         overrides = {"end": _wall_clock(overrides["end"])}
-    result = _book(company, **overrides)
-    assert result["success"] is False and result["error"] == "validation_error"
-    assert fragment in result["message"]
+    result = _refused(company, **overrides)
+    assert result.error_type == "validation_error"
+    assert fragment in result.message
     assert not BookingRequest.objects.exists() and not Appointment.objects.exists()
 
 
-def test_a_company_cannot_book_into_another_companys_event_type(company, other_company, calcom):
-    result = _book(company, event_type_id=77)
-    assert result["error"] == "configuration_error"
+def test_a_company_cannot_book_into_another_companys_branch(company, other_company, calcom):
+    result = _refused(company, branch=other_company.branches.get())
+    assert result.error_type == "configuration_error"
     assert not calcom.calls and not Appointment.objects.exists()
 
 
@@ -260,7 +273,7 @@ def test_after_24_hours_the_same_request_books_again(company, calcom):
     Appointment.objects.update(calcom_booking_uid="bk_old")
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
     result = _book(company)
-    assert "idempotent_replay" not in result and result["success"] is True
+    assert "idempotent_replay" not in result.as_envelope() and not result.replayed
     assert BookingRequest.objects.count() == 2
 
 
@@ -268,10 +281,10 @@ def test_a_duplicate_waits_for_the_first_result_while_it_is_processing(company, 
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
     first = _book(company)
     BookingRequest.objects.update(status=BookingRequestStatus.PROCESSING)
-    with mock.patch("booking.requests.AWAIT_SECONDS", 0.2):
-        pending = create_booking(
-            company_id=company.pk,
-            event_type_id=EVENT_TYPE_ID,
+    with mock.patch("booking.requests.AWAIT_SECONDS", 0.2), pytest.raises(BookingError) as pending:
+        booking_create(
+            company=company,
+            branch=company.branches.get(),
             start=_wall_clock("10:00"),
             name="Jana Caller",
             phone="015112345678",
@@ -279,8 +292,8 @@ def test_a_duplicate_waits_for_the_first_result_while_it_is_processing(company, 
             call_id="call_8d1e0f",
             source="live_call",
         )
-    assert pending["error"] == "service_unavailable" and pending["in_progress"] is True
-    assert len(calcom.calls) == 1 and first["success"]
+    assert pending.value.error_type == "service_unavailable" and pending.value.in_progress is True
+    assert len(calcom.calls) == 1 and first.appointment.status == AppointmentStatus.BOOKED
 
 
 @pytest.mark.django_db(transaction=True)
@@ -308,6 +321,6 @@ def test_two_concurrent_identical_requests_make_one_cal_com_post(company, calcom
     for thread in threads:
         thread.join(timeout=30)
     assert len([c for c in calcom.calls if c.request.method == "POST"]) == 1
-    assert [r["success"] for r in results] == [True, True]
-    assert results[0]["booking"] == results[1]["booking"]
+    assert len(results) == 2
+    assert results[0].as_envelope()["booking"] == results[1].as_envelope()["booking"]
     assert Appointment.objects.count() == 1

@@ -8,13 +8,15 @@ from datetime import date
 
 import pytest
 
+from booking.calendar import calendar_for
 from booking.models import Appointment, AppointmentStatus
 from booking.services import (
-    cancel_booking,
-    check_availability,
-    create_booking,
-    find_alternative_slots,
-    update_booking,
+    BookingError,
+    alternatives_find,
+    appointment_cancel,
+    appointment_reschedule,
+    availability_get,
+    booking_create,
 )
 from sandbox.server import start_sandbox
 from tests import timeline
@@ -42,68 +44,66 @@ def _next_weekday(weekday: int) -> date:
     return timeline.weekday_ahead(3, weekday=weekday)
 
 
+def _branch(company, event_type_id):
+    return company.branches.get(calcom_event_type_id=event_type_id)
+
+
 def _slots(company, event_type_id, day):
-    result = check_availability(
-        company_id=company.pk, event_type_id=event_type_id, date_from=day, date_to=day
-    )
-    assert result["success"] is True, result
-    return result["available_slots"]
+    return availability_get(
+        company=company, branch=_branch(company, event_type_id), date_from=day, date_to=day
+    ).slots
 
 
 def test_book_move_and_cancel_through_the_sandbox(demo, sandbox):
     day = _next_weekday(1)  # a Tuesday
     slots = _slots(demo, 1001, day)
-    assert slots[0]["time"] == "09:00" and slots[-1]["time"] == "16:30"  # 09-17 Berlin, 30 min
+    assert slots[0].hhmm == "09:00" and slots[-1].hhmm == "16:30"  # 09-17 Berlin, 30 min
+    branch = _branch(demo, 1001)
 
-    booked = create_booking(
-        company_id=demo.pk,
-        event_type_id=1001,
-        start=slots[0]["start"],
+    booked = booking_create(
+        company=demo,
+        branch=branch,
+        start=slots[0].start,
         name="Jana Caller",
         phone="+4915112345678",
         call_id="call_e2e_1",
         source="live_call",
     )
-    assert booked["success"] is True, booked
     assert len(sandbox.bookings.all()) == 1
     assert sandbox.bookings.all()[0]["metadata"]["callId"] == "call_e2e_1"
-    assert slots[0]["start"] not in [s["start"] for s in _slots(demo, 1001, day)]  # cache was dropped
+    assert slots[0].start not in [s.start for s in _slots(demo, 1001, day)]  # cache was dropped
+    kept = calendar_for(demo).get(booked.appointment.calcom_booking_uid)
+    assert (kept.start, kept.status) == (booked.appointment.start, "accepted")
 
-    taken = create_booking(
-        company_id=demo.pk,
-        event_type_id=1001,
-        start=slots[0]["start"],
-        name="Other Caller",
-        email="other@example.com",
-    )
-    assert taken["error"] == "slot_unavailable"
-    alternatives = find_alternative_slots(
-        company_id=demo.pk, event_type_id=1001, preferred_start=slots[0]["start"], max_alternatives=3
-    )
-    assert [a["time"] for a in alternatives["alternatives"]] == ["09:30", "10:00", "10:30"]
+    with pytest.raises(BookingError) as taken:
+        booking_create(
+            company=demo, branch=branch, start=slots[0].start, name="Other Caller", email="other@example.com"
+        )
+    assert taken.value.error_type == "slot_unavailable"
+    assert [a.hhmm for a in taken.value.alternatives][:3] == ["09:30", "10:00", "10:30"]
+    alternatives = alternatives_find(company=demo, branch=branch, wish=slots[0].start, max_alternatives=3)
+    assert [a.hhmm for a in alternatives.alternatives] == ["09:30", "10:00", "10:30"]
 
-    moved = update_booking(company_id=demo.pk, booking_id=booked["appointment_id"], start=slots[3]["start"])
-    assert moved["success"] is True, moved
-    assert moved["booking"]["uid"] != booked["booking"]["uid"]
-    cancelled = cancel_booking(company_id=demo.pk, booking_id=moved["booking"]["uid"])
-    assert cancelled["success"] is True
+    moved = appointment_reschedule(company=demo, appointment=booked.appointment, start=slots[3].start)
+    assert moved.appointment.calcom_booking_uid != booked.appointment.calcom_booking_uid
+    appointment_cancel(company=demo, appointment=moved.appointment)
     statuses = dict(
         Appointment.objects.filter(status__in=["rescheduled", "cancelled"]).values_list("pk", "status")
     )
-    assert statuses == {booked["appointment_id"]: "rescheduled", moved["appointment_id"]: "cancelled"}
+    assert statuses == {booked.appointment.pk: "rescheduled", moved.appointment.pk: "cancelled"}
     assert [b["status"] for b in sandbox.bookings.all()] == ["cancelled", "cancelled"]
 
 
 def test_team_event_type_needing_confirmation_is_pending(demo, sandbox):
     slots = _slots(demo, 2001, _next_weekday(2))
-    result = create_booking(
-        company_id=demo.pk,
-        event_type_id=2001,
-        start=slots[0]["start"],
+    result = booking_create(
+        company=demo,
+        branch=_branch(demo, 2001),
+        start=slots[0].start,
         name="Team Caller",
         email="team@example.com",
     )
-    assert result["booking"]["status"] == "pending"
+    assert result.pending
     assert Appointment.objects.get().status == AppointmentStatus.PENDING
 
 
@@ -113,13 +113,12 @@ def test_created_then_timed_out_ends_with_exactly_one_booking(demo, settings):
         demo.calcom_base_url = hanging.base_url
         demo.save()
         slots = _slots(demo, 1001, _next_weekday(3))
-        result = create_booking(
-            company_id=demo.pk,
-            event_type_id=1001,
-            start=slots[2]["start"],
+        booking_create(
+            company=demo,
+            branch=_branch(demo, 1001),
+            start=slots[2].start,
             name="Jana Caller",
             email="jana@example.com",
         )
-        assert result["success"] is True, result
         assert len(hanging.bookings.all()) == 1
         assert Appointment.objects.get().calcom_booking_uid == hanging.bookings.all()[0]["uid"]

@@ -7,14 +7,13 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus
-from booking.services import create_booking
+from booking.services import BookingError, booking_create, event_types_list
 from booking.tasks import retry_due_booking_requests
 from integrations.breaker import breaker_for
 from integrations.errors import TransientError
 from integrations.models import CircuitBreakerState
 from tests import timeline
-from tests.booking.conftest import EVENT_TYPE_ID
-from tests.calcom_fakes import BASE, booking_output, bookings_list, fixture, json_body
+from tests.calcom_fakes import BASE, booking_output, bookings_list, fixture, json_body, slots_range
 from tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,9 +32,11 @@ def past() -> datetime:
 
 def _failed_booking(company, calcom):
     calcom.add("POST", f"{BASE}/bookings", json=fixture("error_slot_taken"), status=400)
-    create_booking(
-        company_id=company.pk, event_type_id=EVENT_TYPE_ID, start=start(), name="Jana", email="j@example.com"
-    )
+    calcom.add("GET", f"{BASE}/slots", json=slots_range({}))  # the alternatives looked for: none
+    with pytest.raises(BookingError):
+        booking_create(
+            company=company, branch=company.branches.get(), start=start(), name="Jana", email="j@example.com"
+        )
     return BookingRequest.objects.get()
 
 
@@ -73,15 +74,13 @@ def _transient():
 
 
 def test_clear_integration_cache_forces_a_fresh_lookup(company, calcom, capsys):
-    from booking.event_types import event_types_for_company
-
     calcom.add("GET", f"{BASE}/event-types", json=fixture("event_types"))
     calcom.add("GET", f"{BASE}/event-types", json=fixture("event_types"))
-    event_types_for_company(company=company)
-    event_types_for_company(company=company)
+    event_types_list(company=company)
+    event_types_list(company=company)
     assert len(calcom.calls) == 1
     call_command("clear_integration_cache")
-    event_types_for_company(company=company)
+    event_types_list(company=company)
     assert len(calcom.calls) == 2
 
 

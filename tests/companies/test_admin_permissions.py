@@ -26,7 +26,7 @@ from django.urls import reverse
 from responses import matchers
 
 from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus
-from booking.services import create_booking
+from booking.services import BookingError, booking_create
 from companies.models import Company, PhoneNumber
 from companies.services import STAFF_PERMISSIONS, staff_member_add
 from telephony.models import Call, WebhookEvent, WebhookEventStatus
@@ -129,13 +129,9 @@ def _failed_booking_request(company, wire) -> BookingRequest:
     """A booking Cal.com refused (slot taken): a FAILED request and its FAILED appointment."""
     branch = company.branches.get()
     wire.post(f"{CALCOM}/bookings", json=calcom_fakes.fixture("error_slot_taken"), status=400)
-    create_booking(
-        company_id=company.pk,
-        event_type_id=branch.calcom_event_type_id,
-        start=_slot(),
-        name="Jana",
-        email="jana@example.com",
-    )
+    wire.get(f"{CALCOM}/slots", json=calcom_fakes.slots_range({}))  # the alternatives looked for: none
+    with pytest.raises(BookingError):
+        booking_create(company=company, branch=branch, start=_slot(), name="Jana", email="jana@example.com")
     request = BookingRequest.objects.get(company=company)
     assert request.status == BookingRequestStatus.FAILED
     assert request.appointment.status == AppointmentStatus.FAILED

@@ -6,13 +6,21 @@ from datetime import timedelta, timezone
 import pytest
 
 from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus, Customer
+from booking.references import appointment_reference
 from integrations.breaker import breaker_for
 from integrations.errors import TransientError
-from telephony.live_context import appointment_ref
 from tests import timeline
 from tests.calcom_fakes import BASE, booking_output, bookings_list, fixture, slots_range
 from tests.factories import AppointmentFactory
-from tests.retell_fakes import API_KEY, CALL_ID, CALLER_NUMBER, as_body, function_call_payload, signed_headers
+from tests.retell_fakes import (
+    API_KEY,
+    CALL_ID,
+    CALLER_NUMBER,
+    as_body,
+    function_call_payload,
+    signed_headers,
+    webhook_payload,
+)
 from tests.telephony.conftest import EVENT_TYPE_ID, process_received
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +157,7 @@ def test_booking_live_confirms_while_the_caller_is_on_the_line(function, calcom)
     appointment = Appointment.objects.get()
     assert appointment.source == "live_call" and appointment.status == AppointmentStatus.BOOKED
     data = result["data"]
-    assert data["appointment_ref"] == appointment_ref(appointment) and len(data["appointment_ref"]) == 6
+    assert data["appointment_ref"] == appointment_reference(appointment) and len(data["appointment_ref"]) == 6
     assert "bk_" not in json.dumps(result) and str(appointment.pk) != data["appointment_ref"]
 
 
@@ -201,7 +209,6 @@ def test_breaker_open_answers_honestly_and_the_post_call_pipeline_books(function
     start = timeline.utc(_day(), "11:00")  # what the webhook fixtures' caller books
     calcom.add("GET", f"{BASE}/bookings", json=bookings_list())
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_created(start))
-    from tests.retell_fakes import webhook_payload
 
     deliver(clinic, webhook_payload("call_analyzed"))
     outcome = process_received()[0]
@@ -252,8 +259,8 @@ def test_find_my_appointments_none_one_and_several(function, clinic):
         f"{_spoken(THURSDAY)}, 14:00 Uhr. Welchen meinen Sie?"
     )
     assert [a["appointment_ref"] for a in result["data"]["appointments"]] == [
-        appointment_ref(first),
-        appointment_ref(second),
+        appointment_reference(first),
+        appointment_reference(second),
     ]
 
 
@@ -264,7 +271,7 @@ def test_with_two_appointments_the_caller_must_pick_one(function, clinic, calcom
     assert result["success"] is False and result["data"]["error"] == "ambiguous"
     assert len(result["data"]["appointments"]) == 2
     calcom.add("POST", f"{BASE}/bookings/bk_a/cancel", json=fixture("booking_cancelled"))
-    done = function("cancel_appointment", {"appointment_ref": appointment_ref(first)}, call_id="c9")
+    done = function("cancel_appointment", {"appointment_ref": appointment_reference(first)}, call_id="c9")
     assert done["message"] == f"Ihr Termin am {_spoken()}, 11:00 Uhr ist storniert."
     first.refresh_from_db()
     assert first.status == AppointmentStatus.CANCELLED
@@ -285,12 +292,12 @@ def test_reschedule_moves_the_only_appointment(function, clinic, calcom):
     assert result["message"] == f"Ihr Termin ist verschoben auf {_spoken(WEDNESDAY)}, 14:00 Uhr."
     old.refresh_from_db()
     assert old.status == AppointmentStatus.RESCHEDULED
-    assert result["data"]["appointment_ref"] != appointment_ref(old)
+    assert result["data"]["appointment_ref"] != appointment_reference(old)
 
 
 def test_a_caller_cannot_touch_another_callers_appointment(function, clinic, calcom):
     theirs = _appointment(clinic, phone="+4917099999999")
-    result = function("cancel_appointment", {"appointment_ref": appointment_ref(theirs)})
+    result = function("cancel_appointment", {"appointment_ref": appointment_reference(theirs)})
     assert result["data"]["error"] == "not_found" and not calcom.calls
     assert function("find_my_appointments", call_id="c5")["data"]["appointments"] == []
 
@@ -350,3 +357,4 @@ def test_a_resent_cancel_gets_the_first_answer_not_already_cancelled(function, c
     first = function("cancel_appointment", {"reason": "krank"})
     again = function("cancel_appointment", {"reason": "krank"})  # Retell re-sent it
     assert first == again and first["success"] is True and len(calcom.calls) == 1
+

@@ -8,12 +8,12 @@ import pytest
 from django.db import DataError, OperationalError
 
 from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus
-from booking.services import booking_request_retry, create_booking
+from booking.services import BookingError, booking_create, booking_request_retry
 from telephony.models import WebhookEvent, WebhookEventStatus
 from tests import timeline
 from tests.calcom_fakes import BASE
 from tests.retell_fakes import webhook_payload
-from tests.telephony.conftest import EVENT_TYPE_ID, process_received
+from tests.telephony.conftest import process_received
 
 pytestmark = pytest.mark.django_db
 
@@ -67,20 +67,21 @@ def test_a_busy_or_lost_database_is_transient_and_retried(clinic, deliver):
     assert WebhookEvent.objects.get().attempts == 1
 
 
-def _book_while_building_the_request_raises(company, error: Exception) -> dict:
-    with mock.patch("booking.create._create_kwargs", side_effect=error):
-        return create_booking(
-            company_id=company.pk,
-            event_type_id=EVENT_TYPE_ID,
+def _book_while_building_the_request_raises(company, error: Exception) -> BookingError:
+    with mock.patch("booking.create._new_booking", side_effect=error), pytest.raises(BookingError) as refused:
+        booking_create(
+            company=company,
+            branch=company.branches.get(),
             start=timeline.at(timeline.booking_day(), "11:00"),
             name="Jana",
             phone="+4915112345678",
         )
+    return refused.value
 
 
 def test_a_booking_request_that_crashes_on_our_side_fails_instead_of_retrying_for_hours(clinic, calcom):
     result = _book_while_building_the_request_raises(clinic, TypeError("bad attendee"))
-    assert result["success"] is False and result["error"] == "exception"
+    assert result.error_type == "exception"
     request = BookingRequest.objects.get()
     assert request.status == BookingRequestStatus.FAILED and "TypeError" in request.last_error
     assert Appointment.objects.get().status == AppointmentStatus.FAILED
@@ -89,11 +90,12 @@ def test_a_booking_request_that_crashes_on_our_side_fails_instead_of_retrying_fo
 
 def test_a_booking_request_whose_database_blinked_is_retried(clinic, calcom):
     result = _book_while_building_the_request_raises(clinic, OperationalError("server closed the connection"))
-    assert result["error"] == "service_unavailable" and result["queued"] is True
+    assert result.error_type == "service_unavailable" and result.queued is True
     request = BookingRequest.objects.get()
     assert request.status == BookingRequestStatus.RETRYING
     for _ in range(3):  # the retry first looks for a booking an earlier attempt may have made
         calcom.add("GET", f"{BASE}/bookings", status=503, json={"statusCode": 503, "message": "x"})
-    again = booking_request_retry(request_id=request.pk)
-    assert again["queued"] is True  # Cal.com down now: still transient, still kept
+    with pytest.raises(BookingError) as again:
+        booking_request_retry(booking_request=request)
+    assert again.value.queued is True  # Cal.com down now: still transient, still kept
     assert BookingRequest.objects.get().status == BookingRequestStatus.RETRYING

@@ -1,9 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from booking.event_types import event_types_for_company
-from booking.results import ServiceError
+from booking.services import BookingError, event_types_list
 from companies.commands import company_for_command
-from integrations.errors import IntegrationError
 
 
 class Command(BaseCommand):
@@ -15,13 +13,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         company = company_for_command(options["company"])
         try:
-            event_types = event_types_for_company(company=company)
-        except ServiceError as exc:
-            raise CommandError(exc.result["message"]) from exc
-        except IntegrationError as exc:
-            raise CommandError(f"Cal.com: {exc.message}") from exc
+            event_types = event_types_list(company=company)
+        except BookingError as exc:
+            raise CommandError(exc.message) from exc
         self.stdout.write(f"{'id':>8}  {'length':>6}  {'team':>8}  title")
         for et in event_types:
-            team = et["team_id"] or "-"
-            self.stdout.write(f"{et['id']:>8}  {et['length'] or '?':>6}  {team:>8}  {et['title']}")
+            team = et.team_id or "-"
+            self.stdout.write(f"{et.id:>8}  {et.length or '?':>6}  {team:>8}  {et.title}")
         self.stdout.write(f"{len(event_types)} event types.")

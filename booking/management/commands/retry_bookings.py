@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from booking.create import booking_request_retry
 from booking.models import BookingRequest
 from booking.requests import booking_requests_due
+from booking.services import BookingError, booking_request_retry
 
 
 class Command(BaseCommand):
@@ -21,9 +21,14 @@ class Command(BaseCommand):
             if options["dry_run"]:
                 self.stdout.write(f"would retry booking request {request_id}")
                 continue
-            result = booking_request_retry(request_id=request_id, include_failed=bool(options["id"]))
-            failures += not result.get("success")
-            self.stdout.write(f"booking request {request_id}: {result.get('message')}")
+            request = BookingRequest.objects.get(pk=request_id)
+            try:
+                message = booking_request_retry(
+                    booking_request=request, include_failed=bool(options["id"])
+                ).message
+            except BookingError as exc:
+                message, failures = exc.message, failures + 1
+            self.stdout.write(f"booking request {request_id}: {message}")
         self.stdout.write(f"{len(ids)} booking requests {'listed' if options['dry_run'] else 'retried'}.")
         if failures:
             raise CommandError(f"{failures} booking requests did not succeed.")

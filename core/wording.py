@@ -1,7 +1,9 @@
-"""What the agent reads aloud, in the branch's language (German or English).
+"""What we tell callers about their appointments, in the branch's language (German or English):
+one place for every sentence, whether the voice agent reads it aloud or a text message carries it.
 
 Times are local wall-clock, the way people say them: "Dienstag, 2. Juli, 11:00 Uhr" /
-"Tuesday, 2 July, 11:00".
+"Tuesday, 2 July, 11:00". Sentences name what the caller said, never a service's own message,
+so no English text ends up inside a German answer.
 """
 
 from datetime import date, datetime

@@ -1,0 +1,26 @@
+"""The calendar port (port.py) and the company's calendar behind it (today always Cal.com)."""
+
+from urllib.parse import urlsplit
+
+from booking.calendar.calcom import CalcomCalendar
+from booking.calendar.port import Attendee, Calendar, CalendarBooking, EventType, NewBooking
+from booking.errors import BookingError, ErrorType
+from companies.crypto import SecretUnusable, reveal_required
+from companies.models import Company
+from integrations.breaker import breaker_for
+from integrations.calcom.client import CalcomClient
+from integrations.resilience import Gateway
+
+__all__ = ["Attendee", "Calendar", "CalendarBooking", "EventType", "NewBooking", "calendar_for"]
+
+
+def calendar_for(company: Company) -> Calendar:
+    """The company's calendar for one operation: its key decrypted once, one client."""
+    try:
+        api_key = reveal_required(company.calcom_api_key, what="Cal.com API key")
+    except SecretUnusable as exc:
+        raise BookingError(ErrorType.CONFIGURATION, str(exc)) from exc
+    client = CalcomClient(api_key=api_key, base_url=company.calcom_base_url)
+    # One breaker per Cal.com host: api.cal.com and api.cal.eu fail independently.
+    breaker = breaker_for(f"calcom:{urlsplit(company.calcom_base_url).netloc}")
+    return CalcomCalendar(Gateway(client, breaker), company_slug=company.slug)

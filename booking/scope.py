@@ -1,0 +1,34 @@
+"""Deny by default: a booking service acts only on objects of the company it was called for.
+
+Entry points find objects within a company (booking.selectors, scoped admin querysets); every
+service checks again here, so an object of another tenant handed in by mistake is refused like
+one that does not exist, before anything is asked of the calendar or written.
+"""
+
+from booking.errors import BookingError, ErrorType
+from booking.models import Appointment
+from companies.models import Branch, Company
+
+
+def own_branch(*, company: Company, branch: Branch | None) -> Branch:
+    if branch is None or branch.company_id != company.pk:
+        raise BookingError(ErrorType.CONFIGURATION, "No such branch for this company.")
+    return branch
+
+
+def bookable_branch(*, company: Company, branch: Branch | None) -> int:
+    """The event type the branch books in; CONFIGURATION unless the company's branch can book."""
+    if not company.is_active:
+        raise BookingError(ErrorType.CONFIGURATION, "The company is inactive.")
+    own_branch(company=company, branch=branch)
+    if not branch.is_active:
+        raise BookingError(ErrorType.CONFIGURATION, f"The branch {branch.name} is inactive.")
+    if not branch.calcom_event_type_id:
+        raise BookingError(ErrorType.CONFIGURATION, f"The branch {branch.name} has no Cal.com event type id.")
+    return branch.calcom_event_type_id
+
+
+def own_appointment(*, company: Company, appointment: Appointment | None) -> Appointment:
+    if appointment is None or appointment.company_id != company.pk:
+        raise BookingError(ErrorType.NOT_FOUND, "No such appointment for this company.")
+    return appointment
