@@ -63,10 +63,12 @@ class BreakerConfig:
 
 @dataclass(frozen=True)
 class Permit:
-    """Leave to make one call; a probe also holds one of the half-open slots of `generation`."""
+    """Leave to make one call; a probe also holds one of the half-open slots of `generation`.
+    `failures_seen` is the closed breaker's count when the call was let through."""
 
     probe: bool = False
     generation: datetime | None = None
+    failures_seen: int = 0
 
 
 class CircuitBreaker:
@@ -149,7 +151,7 @@ class CircuitBreaker:
         for _attempt in range(2):
             row = self._row()
             if row.state == BreakerState.CLOSED:
-                return Permit()
+                return Permit(failures_seen=row.failure_count)
             if row.state == BreakerState.OPEN and not self._wait_is_over(row.opened_at):
                 break
             permit = self._claim_probe(row) or self._start_probing()
@@ -200,7 +202,11 @@ class CircuitBreaker:
         """The service answered: count a probe towards closing, or end a run of failures."""
         if permit.probe and self._probe_succeeded(permit):
             return
-        # Filtering on failure_count > 0 keeps the common case (closed, healthy) write-free.
+        if not permit.probe and permit.failures_seen == 0:
+            # The common case (closed, healthy) costs no statement. A failure counted by another
+            # call while this one was under way stays counted: the breaker may open one failure
+            # sooner, never later.
+            return
         self._update(Q(state=BreakerState.CLOSED, failure_count__gt=0), failure_count=0)
 
     def _record_failure(self, permit: Permit) -> None:

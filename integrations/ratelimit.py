@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F
+from django.db.models import ExpressionWrapper, F, FloatField, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from core import clock
 from integrations.models import RateLimitWindow
@@ -89,22 +90,24 @@ class _RedisCounts:
 
 class _DatabaseCounts:
     def hit(self, key: str, window: int, weight: float, limit: int) -> bool:
-        previous = (
-            RateLimitWindow.objects.filter(key=key, window=window - 1).values_list("count", flat=True).first()
-        ) or 0
-        room = math.floor(limit - previous * weight)  # the count this window may reach
-        if room < 1:
-            return False
-        if self._count(key, window, room):
+        if self._count(key, window, weight, limit):
             return True
         # No row yet (the minute's first request), or it is full: open it if need be and try
         # once more. A row another request opened meanwhile is counted in, not taken for full.
         self._open(key, window)
-        return self._count(key, window, room)
+        return self._count(key, window, weight, limit)
 
     @staticmethod
-    def _count(key: str, window: int, room: int) -> bool:
-        counted = RateLimitWindow.objects.filter(key=key, window=window, count__lt=room)
+    def _count(key: str, window: int, weight: float, limit: int) -> bool:
+        """One conditional UPDATE, the previous minute read inside it: count this request if
+        this minute's count + 1 + the previous minute's weighted count stays within the limit
+        (the rule of the Redis script)."""
+        previous = RateLimitWindow.objects.filter(key=key, window=window - 1).values("count")[:1]
+        room = ExpressionWrapper(
+            Value(limit - 1) - Coalesce(Subquery(previous), Value(0)) * Value(weight),
+            output_field=FloatField(),
+        )
+        counted = RateLimitWindow.objects.filter(key=key, window=window, count__lte=room)
         return bool(counted.update(count=F("count") + 1))
 
     @staticmethod

@@ -96,12 +96,12 @@ def test_a_minute_opened_by_another_request_meanwhile_is_counted_in_not_taken_fo
     counts = ratelimit._DatabaseCounts._count
     raced = []
 
-    def count_while_another_opens(key, window_, room):
+    def count_while_another_opens(key, window_, weight, limit):
         if not raced:  # our first try: the row does not exist yet; the other request opens it now
             raced.append(True)
             RateLimitWindow.objects.create(key=key, window=window_, count=1)
             return False
-        return counts(key, window_, room)
+        return counts(key, window_, weight, limit)
 
     monkeypatch.setattr(ratelimit._DatabaseCounts, "_count", staticmethod(count_while_another_opens))
     assert ratelimit._DatabaseCounts().hit("raced", window, 0.0, 100) is True

@@ -9,6 +9,7 @@ from booking.models import Appointment, AppointmentStatus, BookingRequest, Booki
 from booking.references import appointment_reference
 from integrations.breaker import breaker_for
 from integrations.errors import TransientError
+from telephony.models import Call
 from tests import timeline
 from tests.calcom_fakes import BASE, booking_output, bookings_list, fixture, slots_range
 from tests.factories import AppointmentFactory
@@ -358,3 +359,22 @@ def test_a_resent_cancel_gets_the_first_answer_not_already_cancelled(function, c
     again = function("cancel_appointment", {"reason": "krank"})  # Retell re-sent it
     assert first == again and first["success"] is True and len(calcom.calls) == 1
 
+
+def test_a_live_booking_runs_at_most_15_sql_statements(
+    function, calcom, clinic, deliver, django_assert_max_num_queries
+):
+    """A booking as calls go: the call is recorded and has asked for free slots first. The
+    company and its branch are read once each, savepoints count, and so does the rate limit
+    where it lives in the database (the embedded defaults)."""
+    deliver(clinic, webhook_payload("call_started"))
+    process_received()
+    calcom.add("GET", f"{BASE}/slots", json=_slots(("11:00", "11:30")))
+    function("check_availability", {"date": _day().isoformat()})
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_created(timeline.utc(_day(), "11:00")))
+    with django_assert_max_num_queries(15) as captured:
+        result = function("book_appointment", {"date": _day().isoformat(), "time": "11:00", "name": "Jana"})
+    assert result["success"] is True
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert sum('FROM "companies_company"' in sql for sql in statements) == 1
+    assert sum('FROM "companies_branch"' in sql for sql in statements) == 1
+    assert list(Call.objects.get().appointments.all()) == [Appointment.objects.get()]
