@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from askpro.api import error_body
+from booking.results import Alternative
 from integrations.errors import (
     AuthError,
     CircuitOpen,
@@ -30,7 +31,6 @@ from integrations.errors import (
 
 if TYPE_CHECKING:
     from booking.models import Appointment, BookingRequest
-    from booking.results import Alternative
 
 
 class ErrorType(StrEnum):
@@ -100,8 +100,6 @@ class BookingError(Exception):
     @classmethod
     def from_envelope(cls, body: dict, **objects) -> BookingError:
         """A stored failure (`as_envelope()`), raised again for a request that repeats it."""
-        from booking.results import Alternative
-
         listed = body.get("alternatives")
         days = {
             name: date.fromisoformat(body[name])

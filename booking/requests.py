@@ -50,10 +50,13 @@ def booking_request_claim(
 
 
 def _insert(*, company: Company, branch: Branch, booking: BookingInput, key: str) -> BookingRequest | None:
-    """The wish's appointment and request, inserted together and counting the first attempt."""
-    customer = customer_upsert(company=company, phone=booking.phone, name=booking.name, email=booking.email)
+    """The wish's customer, appointment and request, written in one transaction, the request
+    counting the first attempt."""
     try:
         with transaction.atomic():
+            customer = customer_upsert(
+                company=company, phone=booking.phone, name=booking.name, email=booking.email
+            )
             appointment = Appointment.objects.create(
                 company=company,
                 branch=branch,
