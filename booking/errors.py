@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -46,7 +46,8 @@ class ErrorType(StrEnum):
     EXCEPTION = "exception"  # our own bug; logged
 
 
-# What the calendar said, as what we were doing failed (see failure_from).
+# A 404 while booking means the branch's event type id is wrong (set-up); while moving or
+# cancelling, it is that change that failed.
 _DOING_WHEN_NOT_FOUND = {ErrorType.BOOKING_FAILED: ErrorType.CONFIGURATION}
 
 
@@ -68,7 +69,7 @@ class BookingError(Exception):
     alternatives: list[Alternative] | None = None  # free instead (None: could not look)
     appointment: Appointment | None = None
     booking_request: BookingRequest | None = None
-    candidates: tuple[Appointment, ...] = field(default=())
+    candidates: tuple[Appointment, ...] = ()
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
