@@ -6,9 +6,12 @@ inbox and the notification outbox to come).
 - attempt: the row counts it before the work starts;
 - end: done; failed (a permanent error, or given up after the maximum attempts); or waiting to
   retry base, 2 x base, 4 x base ... seconds later (a transient error, `is_transient`);
-- sweep: due retries and rows whose lease ran out, oldest first; admin and commands replay.
+- sweep: due retries and rows whose lease ran out, oldest first; admin and commands replay;
+- run: for an inbox row, the handler's outcome recorded the same way for every inbox.
 """
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +21,20 @@ from django.db import DataError, IntegrityError, InterfaceError, OperationalErro
 from django.db.models import F, Q
 
 from core import clock
+
+logger = logging.getLogger(__name__)
+
+
+class RetryLater(Exception):
+    """Raised by work that cannot finish now but may later (a service away or busy)."""
+
+    retry_later = True
+
+
+class PermanentFailure(Exception):
+    """Raised by work that will fail the same way every time; the message is for staff."""
+
+    permanent = True
 
 
 def take_over(model, *, pk, statuses, processing: str, lease: timedelta) -> bool:
@@ -119,6 +136,45 @@ class RetriedWork:
         self.model.objects.filter(pk=row.pk).update(**fields)
         for name, value in fields.items():
             setattr(row, name, value)
+
+    def run(self, row, handle: Callable, *, failure_result: Callable, ended: Callable | None = None) -> dict:
+        """Run `handle(row)` on a claimed row and record how it ended: done with the result it
+        returned; failed at once, with its reason, for a permanent error; kept for a retry
+        after a backoff for a transient one, failed once the attempts are used up.
+        `failure_result(row, reason)` is what a failure stores; `ended(row, status)` is told
+        every outcome (metrics)."""
+        try:
+            result = handle(row)
+        except Exception as exc:
+            return self._record_failure(row, exc, failure_result, ended)
+        self.end(row, self.done, result=result)
+        if ended:
+            ended(row, self.done)
+        return result
+
+    def _record_failure(self, row, exc: Exception, failure_result: Callable, ended: Callable | None) -> dict:
+        name = f"{self.model.__name__} {row.pk}"
+        if is_transient(exc):
+            logger.warning("%s: transient %s, will retry", name, type(exc).__name__)
+            reason = str(exc) if isinstance(exc, RetryLater) else f"{type(exc).__name__}: {exc}"
+            retry_at = self.retry_at(row.attempts)
+            if retry_at is not None:
+                result = failure_result(row, f"Will retry: {reason}")
+                self.end(row, self.retrying, result=result, last_error=reason, retry_at=retry_at)
+                if ended:
+                    ended(row, self.retrying)
+                return result
+            reason = self.gave_up(row.attempts, reason)
+        elif isinstance(exc, PermanentFailure):
+            reason = str(exc)
+        else:
+            logger.exception("%s failed permanently", name)
+            reason = failure_reason(exc)
+        result = failure_result(row, reason)
+        self.end(row, self.failed, result=result, last_error=reason)
+        if ended:
+            ended(row, self.failed)
+        return result
 
     def due(self, *, extra: Q | None = None, limit: int = 200) -> list[int]:
         return due_ids(

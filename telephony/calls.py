@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 
+from askpro.work import PermanentFailure
 from telephony.models import Call, CallStatus
 
 STATUS_RANK = {
@@ -16,7 +17,7 @@ STATUS_RANK = {
 }
 
 
-class ForeignCall(Exception):
+class ForeignCall(PermanentFailure):
     """The call id is already recorded for another company: never merge across tenants."""
 
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+from askpro.work import PermanentFailure, RetryLater
 from booking.models import Appointment, AppointmentSource, BookingRequestStatus
 from booking.selectors import booking_requests_of_call
 from booking.services import BookingError, ErrorType, booking_create, booking_request_retry
@@ -16,13 +17,7 @@ from telephony.booking_wish import WishError, booking_wish_from_call
 from telephony.events import caller_number
 
 
-class RetryLater(Exception):
-    """Cal.com is unreachable or busy: process the event again later."""
-
-    retry_later = True
-
-
-class CannotBook(Exception):
+class CannotBook(PermanentFailure):
     """A permanent reason staff must read (slot taken, unreadable date, no branch)."""
 
 

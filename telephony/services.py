@@ -1,26 +1,24 @@
 """Processing of stored Retell events: idempotent, safe to run twice, never loses an event."""
 
 import json
-import logging
 from datetime import timedelta
 
 from django.db.models import Q
 
 from askpro import metrics
 from askpro.api import error_body, success_body
-from askpro.work import RetriedWork, failure_reason, is_transient
+from askpro.work import RetriedWork
 from booking.customers import customer_upsert
 from companies.models import Branch
 from companies.phone_lookup import phone_number_owner
 from companies.validators import normalize_e164
 from core import clock
 from telephony.booking_wish import merged_variables
-from telephony.calls import ForeignCall, call_upsert
+from telephony.calls import call_upsert
 from telephony.events import BOOKING_EVENTS, caller_number, dialed_number
 from telephony.models import WebhookEvent, WebhookEventStatus
-from telephony.post_call import BookingOutcome, CannotBook, RetryLater, post_call_booking
+from telephony.post_call import BookingOutcome, CannotBook, post_call_booking
 
-logger = logging.getLogger(__name__)
 RETRYABLE = [WebhookEventStatus.RECEIVED, WebhookEventStatus.RETRYING]
 WORK = RetriedWork(
     WebhookEvent,
@@ -43,23 +41,15 @@ def webhook_event_process(*, event_id: int, include_failed: bool = False) -> dic
     if not WORK.claim(event_id, statuses=statuses):  # the claim counts the attempt
         return WebhookEvent.objects.get(pk=event_id).result or {}
     event = WebhookEvent.objects.select_related("company").get(pk=event_id)
-    try:
-        result = _handle(event)
-    except RetryLater as exc:
-        return _retry_later(event, str(exc))
-    except (CannotBook, ForeignCall) as exc:
-        return _failed(event, str(exc))
-    except Exception as exc:
-        if is_transient(exc):
-            logger.warning("webhook event %s: transient %s, will retry", event.pk, type(exc).__name__)
-            return _retry_later(event, f"{type(exc).__name__}: {exc}")
-        logger.exception("webhook event %s failed permanently", event.pk)
-        return _failed(event, failure_reason(exc))
-    return _finish(event, WebhookEventStatus.PROCESSED, result)
+    return WORK.run(event, _handle, failure_result=_failure_result, ended=_counted)
 
 
-def _failed(event: WebhookEvent, reason: str) -> dict:
-    return _finish(event, WebhookEventStatus.FAILED, _result(event, failure=reason), last_error=reason)
+def _failure_result(event: WebhookEvent, reason: str) -> dict:
+    return _result(event, failure=reason)
+
+
+def _counted(event: WebhookEvent, status: str) -> None:
+    metrics.webhook_total.labels(event.event, status).inc()
 
 
 def _handle(event: WebhookEvent) -> dict:
@@ -118,22 +108,6 @@ def _result(event, *, failure: str = "", customer=None, outcome: BookingOutcome 
     if failure:
         return error_body("processing_failed", failure, **fields)
     return success_body("Call recorded with appointment." if appointment else "Call recorded.", **fields)
-
-
-def _finish(event: WebhookEvent, status: str, result: dict, *, last_error: str = "") -> dict:
-    WORK.end(event, status, result=result, last_error=last_error)
-    metrics.webhook_total.labels(event.event, status).inc()
-    return result
-
-
-def _retry_later(event: WebhookEvent, reason: str) -> dict:
-    retry_at = WORK.retry_at(event.attempts)
-    if retry_at is None:
-        return _failed(event, WORK.gave_up(event.attempts, reason))
-    result = _result(event, failure=f"Will retry: {reason}")
-    WORK.end(event, WebhookEventStatus.RETRYING, result=result, last_error=reason, retry_at=retry_at)
-    metrics.webhook_total.labels(event.event, "retrying").inc()
-    return result
 
 
 def webhook_events_due() -> list[int]:
