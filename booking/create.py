@@ -11,26 +11,19 @@ from dataclasses import replace
 from django.db import transaction
 
 from askpro import metrics
-from askpro.work import failure_reason, is_transient
 from booking import cache
 from booking.availability import alternatives_when_taken
 from booking.booking_input import BookingInput, booking_input_build, idempotency_key_for
 from booking.calendar import Attendee, CalendarBooking, NewBooking, calendar_for
-from booking.errors import BookingError, ErrorType, failure_from
+from booking.calendar_work import attempt, await_first, take_over
+from booking.errors import BookingError, ErrorType
 from booking.horizon import bookable_days
 from booking.models import AppointmentSource, AppointmentStatus, BookingRequest, BookingRequestStatus
-from booking.requests import (
-    WORK,
-    booking_request_await,
-    booking_request_claim,
-    booking_request_replay,
-    booking_request_take_over,
-)
+from booking.requests import WORK, booking_request_claim, booking_request_replay
 from booking.results import Booked
 from booking.scope import bookable_branch
 from booking.times import zone
 from companies.models import Branch, Company
-from integrations.errors import IntegrationError
 
 logger = logging.getLogger(__name__)
 # What a booking the calendar made changes on its appointment.
@@ -87,7 +80,7 @@ def booking_create(
     key = idempotency_key_for(booking, idempotency_key)
     request, created = booking_request_claim(company=company, branch=branch, booking=booking, key=key)
     if not created:
-        return booking_request_await(request, execute=_execute)
+        return await_first(request, work=WORK, execute=_execute, replay=booking_request_replay)
     return _execute(request)
 
 
@@ -106,7 +99,7 @@ def booking_request_retry(*, booking_request: BookingRequest, include_failed: bo
     statuses = [BookingRequestStatus.RETRYING]
     if include_failed:
         statuses.append(BookingRequestStatus.FAILED)
-    if not booking_request_take_over(booking_request, from_statuses=statuses):
+    if not take_over(booking_request, work=WORK, from_statuses=statuses):
         return booking_request_replay(booking_request)
     return _execute(booking_request)
 
@@ -114,23 +107,14 @@ def booking_request_retry(*, booking_request: BookingRequest, include_failed: bo
 def _execute(request: BookingRequest) -> Booked:
     """Do the work of a claimed request (its attempt already counted) and record how it ended."""
     booking = BookingInput(**request.payload)
-    try:
-        made = _book(request, booking)
-    except BookingError as exc:
-        raise _failed(request, booking, exc) from exc
-    except IntegrationError as exc:
-        error = failure_from(exc, doing=ErrorType.BOOKING_FAILED)
-        if exc.permanent:
-            raise _failed(request, booking, error) from exc
-        raise _retry_later(request, booking, error, exc) from exc
-    except Exception as exc:
-        if not is_transient(exc):
-            logger.exception("booking request %s failed permanently", request.pk)
-            raise _failed(request, booking, BookingError(ErrorType.EXCEPTION, failure_reason(exc))) from exc
-        # The database was busy or away: the wish is kept and retried.
-        logger.warning("booking request %s: transient %s, will retry", request.pk, type(exc).__name__)
-        unavailable = BookingError(ErrorType.SERVICE_UNAVAILABLE, "Temporarily unavailable.")
-        raise _retry_later(request, booking, unavailable, exc) from exc
+    made = attempt(
+        request,
+        work=WORK,
+        act=lambda: _book(request, booking),
+        doing=ErrorType.BOOKING_FAILED,
+        failed=lambda error: _failed(request, booking, error),
+        kept=lambda error, exc, retry_at: _kept(request, error, exc, retry_at),
+    )
     return _booked(request, booking, made)
 
 
@@ -196,23 +180,10 @@ def _failed(request: BookingRequest, booking: BookingInput, error: BookingError)
     return error
 
 
-def _retry_later(
-    request: BookingRequest, booking: BookingInput, error: BookingError, exc: Exception
-) -> BookingError:
-    """Keep the wish for a worker to retry after a backoff, or give up after the last attempt."""
-    retry_at = WORK.retry_at(request.attempts)
-    if retry_at is None:
-        return _failed(
-            request, booking, replace(error, message=WORK.gave_up(request.attempts, error.message))
-        )
+def _kept(request: BookingRequest, error: BookingError, exc: Exception, retry_at) -> BookingError:
+    """The wish stays recorded; a worker tries again at `retry_at`."""
     appointment = request.appointment
-    error = replace(
-        error,
-        message=f"{error.message} The booking is recorded and will be retried.",
-        queued=True,
-        appointment=appointment,
-        booking_request=request,
-    )
+    error = replace(error, appointment=appointment, booking_request=request)
     appointment.attempts, appointment.failure_reason = request.attempts, str(exc)[:500]
     with transaction.atomic():
         appointment.save(update_fields=["attempts", "failure_reason", "updated_at"])

@@ -6,16 +6,14 @@ the other waits for that result. A worker that dies mid-way leaves a lease that 
 which the sweeper (or the next identical request) takes the row over.
 """
 
-import time
-from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 
 from askpro.work import RetriedWork
 from booking.booking_input import BookingInput
+from booking.calendar_work import unfinished_or_failed
 from booking.customers import customer_upsert
-from booking.errors import BookingError, ErrorType
 from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus
 from booking.results import Booked
 from companies.models import Branch, Company
@@ -33,7 +31,6 @@ WORK = RetriedWork(
     base_seconds_setting="BOOKING_RETRY_BASE_SECONDS",
 )
 REPLAY_WINDOW = timedelta(hours=24)
-AWAIT_SECONDS = 15.0
 
 
 def booking_request_claim(
@@ -61,6 +58,7 @@ def _insert(*, company: Company, branch: Branch, booking: BookingInput, key: str
                 company=company,
                 branch=branch,
                 customer=customer,
+                attendee_name=booking.name,
                 event_type_id=booking.event_type_id,
                 start=booking.start_utc,
                 end=booking.end_utc,
@@ -75,7 +73,7 @@ def _insert(*, company: Company, branch: Branch, booking: BookingInput, key: str
                 call_id=booking.call_id,
                 payload=booking.as_payload(),
                 appointment=appointment,
-                attempts=1,
+                attempts=1,  # the claim is this first attempt
                 lease_until=clock.now() + LEASE,
             )
     except IntegrityError:
@@ -92,56 +90,11 @@ def _retire(existing: BookingRequest) -> bool:
     )
 
 
-def booking_request_take_over(request: BookingRequest, *, from_statuses=None) -> bool:
-    """Atomically move a retrying (or abandoned) request to PROCESSING under a fresh lease,
-    counting the attempt it starts."""
-    won = WORK.claim(request.pk, statuses=from_statuses or [BookingRequestStatus.RETRYING])
-    if won:
-        request.refresh_from_db()
-    return won
-
-
-def booking_request_await(
-    request: BookingRequest,
-    *,
-    execute: Callable[[BookingRequest], Booked],
-    timeout: float | None = None,
-    poll: float = 0.1,
-) -> Booked:
-    """The first result for a duplicate request; waits while the first is still at work."""
-    deadline = time.monotonic() + (AWAIT_SECONDS if timeout is None else timeout)
-    while request.status == BookingRequestStatus.PROCESSING:
-        lease_ran_out = request.lease_until and request.lease_until < clock.now()
-        if lease_ran_out and booking_request_take_over(request):
-            return execute(request)
-        if time.monotonic() > deadline:
-            break
-        time.sleep(poll)
-        request.refresh_from_db()
-    # A repeat of a request that is waiting to retry is a good moment to retry it.
-    if request.status == BookingRequestStatus.RETRYING and booking_request_take_over(request):
-        return execute(request)
-    return booking_request_replay(request)
-
-
 def booking_request_replay(request: BookingRequest) -> Booked:
     """What the request's work answered, for a repeat of it: its booking, else its failure."""
     if request.status == BookingRequestStatus.SUCCEEDED:
         return Booked(request.appointment, request, replayed=True)
-    if request.status == BookingRequestStatus.PROCESSING:
-        raise BookingError(
-            ErrorType.SERVICE_UNAVAILABLE,
-            "This booking is still being processed; please ask again in a moment.",
-            in_progress=True,
-            booking_request=request,
-        )
-    if request.result:
-        raise BookingError.from_envelope(
-            request.result, appointment=request.appointment, booking_request=request
-        )
-    raise BookingError(
-        ErrorType.BOOKING_FAILED, "This request is not waiting for a retry.", booking_request=request
-    )
+    raise unfinished_or_failed(request, appointment=request.appointment, booking_request=request)
 
 
 def booking_requests_due() -> list[int]:

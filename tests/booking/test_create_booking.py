@@ -281,7 +281,7 @@ def test_a_duplicate_waits_for_the_first_result_while_it_is_processing(company, 
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
     first = _book(company)
     BookingRequest.objects.update(status=BookingRequestStatus.PROCESSING)
-    with mock.patch("booking.requests.AWAIT_SECONDS", 0.2), pytest.raises(BookingError) as pending:
+    with mock.patch("booking.calendar_work.AWAIT_SECONDS", 0.2), pytest.raises(BookingError) as pending:
         booking_create(
             company=company,
             branch=company.branches.get(),

@@ -1,0 +1,110 @@
+"""How a recorded calendar write runs, whether a booking, a move or a cancellation.
+
+The row (BookingRequest, AppointmentChange) is committed before the calendar is asked. Each
+claim is one attempt: done; failed for good with a reason staff can read; or kept for a worker
+to retry after a backoff, and failed once the attempts are used up. A repeat of the same write
+waits for the first and gets its outcome. The rows' life cycle (claim, attempts, backoff, end,
+sweep) is askpro.work.RetriedWork's; this adds what the calendar's answers mean.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import TypeVar
+
+from askpro.work import RetriedWork, failure_reason, is_transient
+from booking.errors import BookingError, ErrorType, failure_from
+from booking.models import WorkStatus
+from core import clock
+from integrations.errors import IntegrationError
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+AWAIT_SECONDS = 15.0  # how long a repeat waits for the first attempt before saying "in progress"
+
+# Records a permanent failure on the row (and what it concerns); returns the error to raise.
+Failed = Callable[[BookingError], BookingError]
+# Records a failure that a worker will retry at the given time; returns the error to raise.
+Kept = Callable[[BookingError, Exception, datetime], BookingError]
+
+
+def attempt(
+    row, *, work: RetriedWork, act: Callable[[], T], doing: ErrorType, failed: Failed, kept: Kept
+) -> T:
+    """`act()`'s result, or the BookingError its failure means, recorded by `failed` or `kept`."""
+    try:
+        return act()
+    except BookingError as exc:
+        raise failed(exc) from exc
+    except IntegrationError as exc:
+        error = failure_from(exc, doing=doing)
+        if exc.permanent:
+            raise failed(error) from exc
+        raise _keep(row, work, error, exc, failed, kept) from exc
+    except Exception as exc:
+        if not is_transient(exc):
+            logger.exception("%s %s failed permanently", type(row).__name__, row.pk)
+            raise failed(BookingError(ErrorType.EXCEPTION, failure_reason(exc))) from exc
+        # The database was busy or away: the write is kept and retried.
+        logger.warning("%s %s: transient %s, will retry", type(row).__name__, row.pk, type(exc).__name__)
+        unavailable = BookingError(ErrorType.SERVICE_UNAVAILABLE, "Temporarily unavailable.")
+        raise _keep(row, work, unavailable, exc, failed, kept) from exc
+
+
+def _keep(
+    row, work: RetriedWork, error: BookingError, exc: Exception, failed: Failed, kept: Kept
+) -> BookingError:
+    retry_at = work.retry_at(row.attempts)
+    if retry_at is None:
+        return failed(replace(error, message=work.gave_up(row.attempts, error.message)))
+    queued = replace(error, message=f"{error.message} It is recorded and will be retried.", queued=True)
+    return kept(queued, exc, retry_at)
+
+
+def await_first(
+    row,
+    *,
+    work: RetriedWork,
+    execute: Callable,
+    replay: Callable,
+    timeout: float | None = None,
+    poll: float = 0.1,
+):
+    """The outcome of the first of two identical writes, for the second: waits while the first
+    is at work, takes the row over if its worker died, retries it if it is waiting to."""
+    deadline = time.monotonic() + (AWAIT_SECONDS if timeout is None else timeout)
+    while row.status == WorkStatus.PROCESSING:
+        lease_ran_out = row.lease_until and row.lease_until < clock.now()
+        if lease_ran_out and take_over(row, work=work):
+            return execute(row)
+        if time.monotonic() > deadline:
+            break
+        time.sleep(poll)
+        row.refresh_from_db()
+    if row.status == WorkStatus.RETRYING and take_over(row, work=work):
+        return execute(row)
+    return replay(row)
+
+
+def take_over(row, *, work: RetriedWork, from_statuses=None) -> bool:
+    """Claim a waiting (or abandoned) row for this process, counting the attempt it starts."""
+    won = work.claim(row.pk, statuses=from_statuses or [WorkStatus.RETRYING])
+    if won:
+        row.refresh_from_db()
+    return won
+
+
+def unfinished_or_failed(row, **objects) -> BookingError:
+    """What a repeat is told of a row that did not succeed: still at work, or its failure."""
+    if row.status == WorkStatus.PROCESSING:
+        return BookingError(
+            ErrorType.SERVICE_UNAVAILABLE,
+            "This is still being processed; please ask again in a moment.",
+            in_progress=True,
+            **objects,
+        )
+    if row.result:
+        return BookingError.from_envelope(row.result, **objects)
+    return BookingError(ErrorType.BOOKING_FAILED, "This is not waiting for a retry.", **objects)
