@@ -39,6 +39,7 @@ class AppointmentStatus(models.TextChoices):
     BOOKED = "booked", "Booked"
     CANCELLED = "cancelled", "Cancelled"
     RESCHEDULED = "rescheduled", "Rescheduled"  # replaced by a newer appointment
+    REJECTED = "rejected", "Rejected"  # the host declined it in Cal.com
     FAILED = "failed", "Failed"
 
 
@@ -47,6 +48,7 @@ class AppointmentSource(models.TextChoices):
     POST_CALL = "post_call", "After the call"
     ADMIN = "admin", "Admin"
     API = "api", "API"
+    CALENDAR = "calendar", "Cal.com"  # made in Cal.com itself (its booking page, the practice)
 
 
 class Appointment(models.Model):
@@ -55,6 +57,8 @@ class Appointment(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
     )
+    # The name as booked: people share phones, and a later caller renames the customer, not this.
+    attendee_name = models.CharField(max_length=200, blank=True)
     event_type_id = models.PositiveIntegerField(null=True, blank=True)
     start = models.DateTimeField(help_text="Stored in UTC")
     end = models.DateTimeField(null=True, blank=True)
@@ -64,6 +68,11 @@ class Appointment(models.Model):
     source = models.CharField(max_length=16, choices=AppointmentSource.choices)
     calcom_booking_id = models.BigIntegerField(null=True, blank=True)
     calcom_booking_uid = models.CharField(max_length=100, blank=True)
+    # The host who holds it in Cal.com: naming them when rescheduling keeps it confirmed.
+    host_email = models.EmailField(blank=True)
+    # When Cal.com last changed it, as far as we have applied (older news is not applied).
+    calendar_changed_at = models.DateTimeField(null=True, blank=True)
+    no_show = models.BooleanField(null=True, blank=True, help_text="Marked absent in Cal.com")
     rescheduled_from = models.OneToOneField(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rescheduled_to"
     )
@@ -100,12 +109,23 @@ class Appointment(models.Model):
     def clean(self) -> None:
         validate_same_company(self, "branch", "customer")
 
+    @property
+    def is_active(self) -> bool:
+        """Booked or waiting for the host: what a caller still has."""
+        return self.status in (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
 
-class BookingRequestStatus(models.TextChoices):
-    PROCESSING = "processing", "Processing"  # claimed; a worker is talking to Cal.com
+
+class WorkStatus(models.TextChoices):
+    """The life of a recorded calendar write or calendar notice (askpro.work.RetriedWork)."""
+
+    RECEIVED = "received", "Received"  # a notice stored, waiting for a worker
+    PROCESSING = "processing", "Processing"  # claimed; a worker is on it
     RETRYING = "retrying", "Waiting to retry"  # transient failure; a task will try again
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"  # permanent: slot taken, bad data, configuration
+
+
+BookingRequestStatus = WorkStatus  # the name booking requests have always used
 
 
 class BookingRequest(models.Model):
@@ -145,3 +165,77 @@ class BookingRequest(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {BookingRequestStatus.SUCCEEDED, BookingRequestStatus.FAILED}
+
+
+class AppointmentChangeKind(models.TextChoices):
+    RESCHEDULE = "reschedule", "Reschedule"
+    CANCEL = "cancel", "Cancel"
+
+
+class AppointmentChange(models.Model):
+    """A move or cancellation, recorded before Cal.com is called, like a BookingRequest: a
+    change whose answer was lost (or whose worker died) is looked up and finished, never lost."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="appointment_changes")
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=12, choices=AppointmentChangeKind.choices)
+    idempotency_key = models.CharField(max_length=128, unique=True)
+    source = models.CharField(max_length=16, choices=AppointmentSource.choices)
+    call_id = models.CharField(max_length=100, blank=True)
+    payload = models.JSONField(help_text="The validated change, enough to replay it")
+    status = models.CharField(max_length=12, choices=WorkStatus.choices, default=WorkStatus.PROCESSING)
+    result = models.JSONField(null=True, blank=True)
+    # The appointment a reschedule made (Cal.com gives the moved booking a new uid).
+    replacement = models.ForeignKey(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of appointment {self.appointment_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {WorkStatus.SUCCEEDED, WorkStatus.FAILED}
+
+
+class CalendarNotice(models.Model):
+    """The calendar's inbox: every Cal.com booking webhook we accepted, stored before any work
+    is done. Cal.com sends no event id and never retries, so (trigger, booking uid, when Cal.com
+    sent it) identifies a delivery, and reconciliation repairs what never arrived."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="calendar_notices")
+    trigger = models.CharField(max_length=40)
+    booking_uid = models.CharField(max_length=100, blank=True)
+    delivery_key = models.CharField(max_length=64, help_text="sha256 of trigger, uid and createdAt")
+    body = models.TextField(help_text="The raw body exactly as signed")
+    received_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=12, choices=WorkStatus.choices, default=WorkStatus.RECEIVED)
+    result = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "delivery_key"], name="calendarnotice_unique_delivery"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.trigger} {self.booking_uid} ({self.status})"

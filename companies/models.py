@@ -37,6 +37,8 @@ class Company(models.Model):
         default=settings.CALCOM_DEFAULT_BASE_URL, validators=[validate_calcom_base_url]
     )
     calcom_api_key = EncryptedSecretField()
+    # Cal.com signs its booking webhooks with this (set by connecting them: connect_calcom_webhooks).
+    calcom_webhook_secret = EncryptedSecretField()
     # Retell signs webhooks with the API key that carries the webhook badge: this is that key.
     retell_api_key = EncryptedSecretField()
     # Appears in the company's webhook and function URLs; unguessable, rotatable.
