@@ -1,6 +1,13 @@
 from django.contrib import admin, messages
 
-from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus, Customer
+from booking.models import (
+    Appointment,
+    AppointmentSource,
+    AppointmentStatus,
+    BookingRequest,
+    BookingRequestStatus,
+    Customer,
+)
 from booking.services import BookingError, appointment_cancel, booking_request_retry, event_type_check
 from companies.admin_scoping import CompanyScopedAdmin
 from companies.models import Branch
@@ -82,7 +89,9 @@ class AppointmentAdmin(RetryPermission, CompanyScopedAdmin):
             self,
             request,
             appointments,
-            lambda a: appointment_cancel(company=a.company, appointment=a, reason=reason),
+            lambda a: appointment_cancel(
+                company=a.company, appointment=a, reason=reason, source=AppointmentSource.ADMIN
+            ),
             "Cancel",
         )
 

@@ -1,18 +1,34 @@
-"""Move, cancel and annotate appointments we booked, only within the company."""
+"""Move, cancel and annotate appointments, only within the company.
 
+A move or cancellation is recorded (AppointmentChange) before Cal.com is called, like a booking:
+a repeat gets the first outcome, a lost answer is read back from the calendar instead of being
+sent again (booking/calendar/calcom.py), and a worker finishes what a dead process left. What
+the calendar then holds is applied through calendar_sync, as Cal.com's own notices are.
+"""
+
+import hashlib
 import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from askpro import metrics
-from booking import cache
+from askpro.work import RetriedWork
 from booking.availability import alternatives_when_taken
 from booking.calendar import CalendarBooking, calendar_for
-from booking.errors import BookingError, ErrorType, calendar_failures
+from booking.calendar_sync import calendar_booking_apply
+from booking.calendar_work import attempt, await_first, take_over, unfinished_or_failed
+from booking.errors import BookingError, ErrorType
 from booking.horizon import bookable_days
-from booking.models import Appointment, AppointmentStatus
+from booking.models import (
+    Appointment,
+    AppointmentChange,
+    AppointmentChangeKind,
+    AppointmentSource,
+    AppointmentStatus,
+    WorkStatus,
+)
 from booking.results import Annotated, Cancelled, Rescheduled
 from booking.scope import own_appointment
 from booking.times import parse_datetime, zone
@@ -22,83 +38,236 @@ from core import clock
 logger = logging.getLogger(__name__)
 DEFAULT_CANCELLATION_REASON = "Cancelled by the caller on the phone"
 DEFAULT_RESCHEDULE_REASON = "Rescheduled by the caller on the phone"
-ACTIVE = {AppointmentStatus.BOOKED, AppointmentStatus.PENDING}
+WORK = RetriedWork(
+    AppointmentChange,
+    processing=WorkStatus.PROCESSING,
+    retrying=WorkStatus.RETRYING,
+    done=WorkStatus.SUCCEEDED,
+    failed=WorkStatus.FAILED,
+    lease=timedelta(seconds=90),  # longer than one Cal.com call plus its read-back can take
+    max_attempts_setting="BOOKING_MAX_ATTEMPTS",
+    base_seconds_setting="BOOKING_RETRY_BASE_SECONDS",
+)
+# A failed change asked for again after this is tried again (the slot may be free now); within
+# it, a repeat (Retell re-sends a function) gets the first answer.
+FAILURE_REPLAYED_FOR = timedelta(minutes=15)
 
 
 def _active(company: Company, appointment: Appointment, error: ErrorType) -> Appointment:
     """The company's appointment, still booked in the calendar; `error` if it no longer is."""
     own_appointment(company=company, appointment=appointment)
-    if appointment.status not in ACTIVE or not appointment.calcom_booking_uid:
+    if not appointment.is_active or not appointment.calcom_booking_uid:
         state = appointment.get_status_display().lower()
         raise BookingError(error, f"Appointment {appointment.pk} is {state}.", appointment=appointment)
     return appointment
 
 
 def appointment_reschedule(
-    *, company: Company, appointment: Appointment, start, reason: str | None = None
+    *,
+    company: Company,
+    appointment: Appointment,
+    start,
+    reason: str | None = None,
+    source: str = AppointmentSource.API,
+    call_id: str = "",
 ) -> Rescheduled:
     """Move the appointment to `start` (a datetime or ISO string; naive means the branch's wall
-    clock). Cal.com makes a new booking with a new uid; the old one is linked to it. A taken
-    slot comes back with what is free instead."""
-    _active(company, appointment, ErrorType.UPDATE_FAILED)
+    clock). Cal.com makes a new booking with a new uid; the old appointment is linked to the
+    new one. A taken slot comes back with what is free instead."""
+    own_appointment(company=company, appointment=appointment)
     tz = zone(appointment.branch.effective_timezone)
     new_start = parse_datetime(start, tz)
+    payload = {"start": new_start.isoformat(), "reason": reason or DEFAULT_RESCHEDULE_REASON}
+    repeated = _repeated(AppointmentChangeKind.RESCHEDULE, company, appointment, payload)
+    if repeated is not None:
+        return repeated
+    _active(company, appointment, ErrorType.UPDATE_FAILED)
     if appointment.event_type_id:
         bookable_days(branch=appointment.branch, event_type_id=appointment.event_type_id).check_start(
             new_start, tz
         )
+    return _run(company, appointment, AppointmentChangeKind.RESCHEDULE, payload, source, call_id)
+
+
+def appointment_cancel(
+    *,
+    company: Company,
+    appointment: Appointment,
+    reason: str | None = None,
+    source: str = AppointmentSource.API,
+    call_id: str = "",
+) -> Cancelled:
+    """Cancel in Cal.com (always with a reason: Cal.com requires one from the host)."""
+    own_appointment(company=company, appointment=appointment)
+    payload = {"reason": (reason or "").strip() or DEFAULT_CANCELLATION_REASON}
+    repeated = _repeated(AppointmentChangeKind.CANCEL, company, appointment, payload)
+    if repeated is not None:
+        return repeated
+    _active(company, appointment, ErrorType.CANCELLATION_FAILED)
+    return _run(company, appointment, AppointmentChangeKind.CANCEL, payload, source, call_id)
+
+
+def appointment_change_retry(*, change: AppointmentChange, include_failed: bool = False):
+    """Run a waiting (or, for staff, a failed) change again; else its recorded outcome."""
+    statuses = [WorkStatus.RETRYING, *([WorkStatus.FAILED] if include_failed else [])]
+    if not take_over(change, work=WORK, from_statuses=statuses):
+        return _replay(change)
+    return _execute(change)
+
+
+def _run(company: Company, appointment: Appointment, kind: str, payload: dict, source: str, call_id: str):
+    change, created = _claim(company, appointment, kind, payload, source, call_id)
+    if not created:
+        return await_first(change, work=WORK, execute=_execute, replay=_replay)
+    return _execute(change)
+
+
+def _key(kind: str, company: Company, appointment: Appointment, payload: dict) -> str:
+    """What makes two changes the same: the appointment, what is done to it, and where to."""
+    basis = f"{kind}|{company.pk}|{appointment.pk}|{payload.get('start', '')}"
+    return hashlib.sha256(basis.encode()).hexdigest()
+
+
+def _repeated(kind: str, company: Company, appointment: Appointment, payload: dict):
+    """The first answer to a change that was done already (the appointment has moved on since,
+    so it is found by the change, not by the appointment's state)."""
+    done = AppointmentChange.objects.filter(
+        idempotency_key=_key(kind, company, appointment, payload), status=WorkStatus.SUCCEEDED
+    ).first()
+    return _replay(done) if done else None
+
+
+def _claim(company, appointment, kind, payload, source, call_id) -> tuple[AppointmentChange, bool]:
+    """The change's row, inserted (and committed) before Cal.com is called; or the identical
+    change asked for before (a failure long enough ago is retired and asked for again)."""
+    key = _key(kind, company, appointment, payload)
     try:
-        with calendar_failures(ErrorType.UPDATE_FAILED):
-            moved = calendar_for(company).reschedule(
-                appointment.calcom_booking_uid, start=new_start, reason=reason or DEFAULT_RESCHEDULE_REASON
+        with transaction.atomic():
+            change = AppointmentChange.objects.create(
+                company=company,
+                appointment=appointment,
+                kind=kind,
+                idempotency_key=key,
+                source=source,
+                call_id=call_id or "",
+                payload=payload,
+                attempts=1,  # the claim is this first attempt
+                lease_until=clock.now() + WORK.lease,
             )
-    except BookingError as exc:
-        if exc.error_type is not ErrorType.SLOT_UNAVAILABLE:
-            raise
-        offered = alternatives_when_taken(company=company, branch=appointment.branch, wish=new_start)
-        raise replace(exc, alternatives=offered, appointment=appointment) from exc
-    new = _replace(appointment, moved, new_start)
-    _calendar_changed(company, appointment, "rescheduled")
+        return change, True
+    except IntegrityError:
+        existing = AppointmentChange.objects.select_related("appointment").get(idempotency_key=key)
+    stale = existing.status == WorkStatus.FAILED and existing.updated_at < clock.now() - FAILURE_REPLAYED_FOR
+    retired = stale and AppointmentChange.objects.filter(pk=existing.pk, idempotency_key=key).update(
+        idempotency_key=f"{key[:100]}:retired:{existing.pk}"
+    )
+    if retired:
+        return _claim(company, appointment, kind, payload, source, call_id)
+    return existing, False
+
+
+def _execute(change: AppointmentChange):
+    """Do a claimed change (its attempt counted) and record how it ended."""
+    appointment = change.appointment
+    doing = (
+        ErrorType.UPDATE_FAILED
+        if change.kind == AppointmentChangeKind.RESCHEDULE
+        else ErrorType.CANCELLATION_FAILED
+    )
+    standing = attempt(
+        change,
+        work=WORK,
+        act=lambda: _send(change, appointment),
+        doing=doing,
+        failed=lambda error: _failed(change, error),
+        kept=lambda error, exc, retry_at: _kept(change, error, exc, retry_at),
+    )
+    if change.kind == AppointmentChangeKind.CANCEL:
+        return _cancelled(change, standing)
+    return _moved(change, standing)
+
+
+def _send(change: AppointmentChange, appointment: Appointment) -> CalendarBooking:
+    calendar = calendar_for(change.company)
+    reason = change.payload["reason"]
+    if change.kind == AppointmentChangeKind.CANCEL:
+        return calendar.cancel(appointment.calcom_booking_uid, reason=reason)
+    # Naming the host keeps a confirmed booking confirmed (a pending one stays for the host).
+    host = appointment.host_email if appointment.status == AppointmentStatus.BOOKED else ""
+    start = datetime.fromisoformat(change.payload["start"])
+    return calendar.reschedule(appointment.calcom_booking_uid, start=start, reason=reason, host_email=host)
+
+
+def _moved(change: AppointmentChange, standing: CalendarBooking) -> Rescheduled:
+    appointment = change.appointment
+    if standing.ended and standing.uid == appointment.calcom_booking_uid:  # cancelled meanwhile
+        calendar_booking_apply(company=change.company, booking=standing, appointment=appointment)
+        refused = BookingError(ErrorType.UPDATE_FAILED, "The appointment was cancelled in the calendar.")
+        raise _failed(change, refused)
+    new = calendar_booking_apply(company=change.company, booking=standing, replaces=appointment)
+    change.replacement = new
+    _succeeded(change, new, "rescheduled")
     return Rescheduled(appointment=new, previous=appointment)
 
 
-def _replace(old: Appointment, moved: CalendarBooking, new_start: datetime) -> Appointment:
+def _cancelled(change: AppointmentChange, standing: CalendarBooking) -> Cancelled:
+    appointment = change.appointment
+    # Cancelled what a move (unknown to us) had made of it: the move is applied as well.
+    moved = standing.uid != appointment.calcom_booking_uid and standing.rescheduled_from_uid
+    if moved:
+        cancelled = calendar_booking_apply(company=change.company, booking=standing, replaces=appointment)
+    else:
+        cancelled = calendar_booking_apply(company=change.company, booking=standing, appointment=appointment)
+    _succeeded(change, cancelled, "cancelled")
+    return Cancelled(cancelled)
+
+
+def _succeeded(change: AppointmentChange, appointment: Appointment, outcome: str) -> None:
+    result = {"success": True, "message": f"Appointment {outcome}.", "appointment_id": appointment.pk}
     with transaction.atomic():
-        old.status = AppointmentStatus.RESCHEDULED
-        old.save(update_fields=["status", "updated_at"])
-        return Appointment.objects.create(
-            company=old.company,
-            branch=old.branch,
-            customer=old.customer,
-            event_type_id=old.event_type_id,
-            start=new_start,
-            end=moved.end,
-            status=AppointmentStatus.PENDING if moved.pending else AppointmentStatus.BOOKED,
-            source=old.source,
-            calcom_booking_id=moved.id,
-            calcom_booking_uid=moved.uid,
-            rescheduled_from=old,
-            metadata={**old.metadata, "rescheduled_from_uid": old.calcom_booking_uid},
-        )
-
-
-def appointment_cancel(*, company: Company, appointment: Appointment, reason: str | None = None) -> Cancelled:
-    """Cancel in Cal.com (always with a reason: Cal.com requires one from the host)."""
-    _active(company, appointment, ErrorType.CANCELLATION_FAILED)
-    with calendar_failures(ErrorType.CANCELLATION_FAILED):
-        calendar_for(company).cancel(
-            appointment.calcom_booking_uid, reason=(reason or "").strip() or DEFAULT_CANCELLATION_REASON
-        )
-    appointment.status, appointment.cancelled_at = AppointmentStatus.CANCELLED, clock.now()
-    appointment.save(update_fields=["status", "cancelled_at", "updated_at"])
-    _calendar_changed(company, appointment, "cancelled")
-    return Cancelled(appointment)
-
-
-def _calendar_changed(company: Company, appointment: Appointment, outcome: str) -> None:
-    if appointment.event_type_id:
-        cache.availability_invalidate(company.pk, appointment.event_type_id)
+        if change.replacement_id:
+            change.save(update_fields=["replacement", "updated_at"])
+        WORK.end(change, WorkStatus.SUCCEEDED, result=result)
     metrics.booking_total.labels(outcome).inc()
+
+
+def _failed(change: AppointmentChange, error: BookingError) -> BookingError:
+    """Record a permanent failure; a taken slot keeps what is free instead."""
+    appointment = change.appointment
+    if error.error_type is ErrorType.SLOT_UNAVAILABLE and change.kind == AppointmentChangeKind.RESCHEDULE:
+        wish = datetime.fromisoformat(change.payload["start"])
+        error = replace(
+            error,
+            alternatives=alternatives_when_taken(
+                company=change.company, branch=appointment.branch, wish=wish
+            ),
+        )
+    error = replace(error, appointment=appointment)
+    WORK.end(change, WorkStatus.FAILED, result=error.as_envelope(), last_error=error.message)
+    metrics.booking_total.labels(str(error.error_type)).inc()
+    return error
+
+
+def _kept(change: AppointmentChange, error: BookingError, exc: Exception, retry_at) -> BookingError:
+    """The change stays recorded; a worker tries again at `retry_at`."""
+    error = replace(error, appointment=change.appointment)
+    WORK.end(change, WorkStatus.RETRYING, result=error.as_envelope(), last_error=str(exc), retry_at=retry_at)
+    metrics.booking_total.labels("retrying").inc()
+    return error
+
+
+def _replay(change: AppointmentChange):
+    """What the change's work answered, for a repeat of it."""
+    if change.status == WorkStatus.SUCCEEDED:
+        if change.kind == AppointmentChangeKind.CANCEL:
+            return Cancelled(Appointment.objects.get(pk=change.result["appointment_id"]))
+        return Rescheduled(appointment=change.replacement, previous=change.appointment)
+    raise unfinished_or_failed(change, appointment=change.appointment)
+
+
+def appointment_changes_due() -> list[int]:
+    """Ids of changes a worker should try now: due retries and abandoned claims."""
+    return WORK.due()
 
 
 def appointment_annotate(

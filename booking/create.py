@@ -15,6 +15,7 @@ from booking import cache
 from booking.availability import alternatives_when_taken
 from booking.booking_input import BookingInput, booking_input_build, idempotency_key_for
 from booking.calendar import Attendee, CalendarBooking, NewBooking, calendar_for
+from booking.calendar_sync import TAKEN_FIELDS, take_booking
 from booking.calendar_work import attempt, await_first, take_over
 from booking.errors import BookingError, ErrorType
 from booking.horizon import bookable_days
@@ -26,16 +27,6 @@ from booking.times import zone
 from companies.models import Branch, Company
 
 logger = logging.getLogger(__name__)
-# What a booking the calendar made changes on its appointment.
-_BOOKED_FIELDS = (
-    "status",
-    "calcom_booking_id",
-    "calcom_booking_uid",
-    "start",
-    "end",
-    "attempts",
-    "failure_reason",
-)
 
 
 def booking_create(
@@ -145,15 +136,12 @@ def _new_booking(request: BookingRequest, booking: BookingInput) -> NewBooking:
 
 def _booked(request: BookingRequest, booking: BookingInput, made: CalendarBooking) -> Booked:
     appointment = request.appointment
-    appointment.status = AppointmentStatus.PENDING if made.pending else AppointmentStatus.BOOKED
-    appointment.calcom_booking_id, appointment.calcom_booking_uid = made.id, made.uid
     # The calendar's times are the booking's truth (a booking found by our key may differ).
-    appointment.start = made.start or appointment.start
-    appointment.end = made.end or appointment.end
+    take_booking(appointment, made)
     appointment.attempts, appointment.failure_reason = request.attempts, ""
     booked = Booked(appointment, request)
     with transaction.atomic():
-        appointment.save(update_fields=[*_BOOKED_FIELDS, "updated_at"])
+        appointment.save(update_fields=[*TAKEN_FIELDS, "attempts", "failure_reason", "updated_at"])
         WORK.end(request, BookingRequestStatus.SUCCEEDED, result=booked.as_envelope())
     cache.availability_invalidate(request.company_id, booking.event_type_id)
     metrics.booking_total.labels("pending" if made.pending else "booked").inc()

@@ -7,7 +7,12 @@ Each is `<entity>_<verb>(*, company, ...)`, takes model objects, returns a typed
 """
 
 from booking.availability import alternatives_find, availability_get
-from booking.changes import appointment_annotate, appointment_cancel, appointment_reschedule
+from booking.changes import (
+    appointment_annotate,
+    appointment_cancel,
+    appointment_change_retry,
+    appointment_reschedule,
+)
 from booking.create import booking_create, booking_request_retry
 from booking.customers import customer_upsert
 from booking.errors import BookingError, ErrorType
@@ -19,6 +24,7 @@ __all__ = [
     "alternatives_find",
     "appointment_annotate",
     "appointment_cancel",
+    "appointment_change_retry",
     "appointment_reschedule",
     "availability_get",
     "booking_create",

@@ -3,9 +3,10 @@
 import logging
 
 from askpro.correlation import bound
-from booking.models import BookingRequest
+from booking.changes import appointment_changes_due
+from booking.models import AppointmentChange, BookingRequest
 from booking.requests import booking_requests_due
-from booking.services import BookingError, booking_request_retry
+from booking.services import BookingError, appointment_change_retry, booking_request_retry
 
 logger = logging.getLogger(__name__)
 
@@ -21,5 +22,22 @@ def retry_due_booking_requests() -> int:
                 logger.info("retried booking request %s: booked", request_id)
             except BookingError as exc:
                 logger.info("retried booking request %s: %s", request_id, exc.error_type)
+            done += 1
+    return done
+
+
+def retry_due_appointment_changes() -> int:
+    """Every minute: retry moves and cancellations whose backoff has passed or whose worker died."""
+    done = 0
+    for change_id in appointment_changes_due():
+        with bound(f"appointment-change-{change_id}"):
+            change = AppointmentChange.objects.select_related("company", "appointment__branch").get(
+                pk=change_id
+            )
+            try:
+                appointment_change_retry(change=change)
+                logger.info("retried appointment change %s: done", change_id)
+            except BookingError as exc:
+                logger.info("retried appointment change %s: %s", change_id, exc.error_type)
             done += 1
     return done

@@ -64,6 +64,12 @@ MESSAGES = {
         "en": "I cannot reach the calendar right now. Your requested time on {when} is noted; "
         "the practice will confirm it after the call.",
     },
+    "change_queued": {
+        "de": "Ich erreiche den Kalender gerade nicht. Ihr Anliegen ist notiert; "
+        "die Praxis bestätigt es Ihnen nach dem Gespräch.",
+        "en": "I cannot reach the calendar right now. Your request is noted; "
+        "the practice will confirm it after the call.",
+    },
     "calendar_down": {
         "de": "Ich erreiche den Kalender gerade nicht. Bitte versuchen Sie es gleich noch einmal.",
         "en": "I cannot reach the calendar right now. Please try again in a moment.",
@@ -88,6 +94,10 @@ MESSAGES = {
         "en": "You have {count} appointments: {options}. Which one do you mean?",
     },
     "moved": {"de": "Ihr Termin ist verschoben auf {when}.", "en": "Your appointment is moved to {when}."},
+    "moved_requested": {
+        "de": "Ihr Termin ist auf {when} verschoben; die Praxis bestätigt ihn noch.",
+        "en": "Your appointment is moved to {when}; the practice still has to confirm it.",
+    },
     "cancelled": {
         "de": "Ihr Termin am {when} ist storniert.",
         "en": "Your appointment on {when} is cancelled.",

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, time
 
 from askpro.api import error_body, success_body
-from booking.models import Appointment, AppointmentSource
+from booking.models import Appointment, AppointmentSource, AppointmentStatus
 from booking.references import appointment_reference
 from booking.results import Slot
 from booking.selectors import appointment_for_caller, upcoming_appointments_for_phone
@@ -180,25 +180,36 @@ def reschedule_appointment_live(ctx: LiveContext, args: dict) -> dict:
     wish = ctx.wall_clock(args.get("new_date"), args.get("new_time"))
     try:
         moved = appointment_reschedule(
-            company=ctx.company, appointment=appointment, start=wish, reason=RESCHEDULED_BY_CALLER
+            company=ctx.company,
+            appointment=appointment,
+            start=wish,
+            reason=RESCHEDULED_BY_CALLER,
+            source=AppointmentSource.LIVE_CALL,
+            call_id=ctx.call_id,
         )
     except BookingError as exc:
         return spoken_failure(ctx, exc, wish=wish)
-    call_appointment_link(
-        company=ctx.company, call_id=ctx.call_id, appointment=moved.appointment, replacing=appointment
-    )
-    said = say("moved", ctx.language, when=spoken_when(wish, ctx.language))
-    return answer(said, **_appointment_data(ctx, moved.appointment))
+    new = moved.appointment
+    call_appointment_link(company=ctx.company, call_id=ctx.call_id, appointment=new, replacing=appointment)
+    # What the calendar made of it: a host may still have to confirm it.
+    key = "moved_requested" if new.status == AppointmentStatus.PENDING else "moved"
+    said = say(key, ctx.language, when=spoken_when(ctx.local(new.start), ctx.language))
+    return answer(said, **_appointment_data(ctx, new))
 
 
 def cancel_appointment_live(ctx: LiveContext, args: dict) -> dict:
     appointment = _callers_appointment(ctx, args)
     reason = str(args.get("reason") or "").strip() or CANCELLED_BY_CALLER
-    appointment_cancel(company=ctx.company, appointment=appointment, reason=reason)
-    when = spoken_when(ctx.local(appointment.start), ctx.language)
-    return answer(
-        say("cancelled", ctx.language, when=when), appointment_ref=appointment_reference(appointment)
+    when = spoken_when(ctx.local(appointment.start), ctx.language)  # the one the caller meant
+    reference = appointment_reference(appointment)
+    appointment_cancel(
+        company=ctx.company,
+        appointment=appointment,
+        reason=reason,
+        source=AppointmentSource.LIVE_CALL,
+        call_id=ctx.call_id,
     )
+    return answer(say("cancelled", ctx.language, when=when), appointment_ref=reference)
 
 
 # -- what a refusal sounds like: one table from ErrorType to speech ----------------------------
@@ -223,8 +234,9 @@ def _taken(ctx: LiveContext, exc: BookingError, wish) -> dict:
 
 
 def _calendar_down(ctx: LiveContext, exc: BookingError, wish) -> dict:
-    if wish is not None and (exc.queued or exc.in_progress):  # the wish is kept and will be booked
-        message = say("queued", ctx.language, when=spoken_when(wish, ctx.language))
+    if exc.queued or exc.in_progress:  # the wish is kept and will be carried out
+        when = spoken_when(wish, ctx.language) if wish is not None else ""
+        message = say("queued" if wish is not None else "change_queued", ctx.language, when=when)
         return refusal(ErrorType.SERVICE_UNAVAILABLE, message, queued=True)
     return refusal(ErrorType.SERVICE_UNAVAILABLE, say("calendar_down", ctx.language))
 

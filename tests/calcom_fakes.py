@@ -33,8 +33,10 @@ def booking_output(
     status: str = "accepted",
     event_type_id: int = 50,
     metadata: dict | None = None,
+    **extra,
 ) -> dict:
-    """A BookingOutput_2024_08_13 envelope (fixture booking.json with these fields replaced)."""
+    """A BookingOutput_2024_08_13 envelope (fixture booking.json with these fields replaced;
+    `extra` adds optional ones such as rescheduledToUid, as Cal.com names them)."""
     payload = copy.deepcopy(fixture("booking"))
     payload["data"].update(
         {
@@ -45,6 +47,7 @@ def booking_output(
             "end": _z(end),
             "eventTypeId": event_type_id,
             "metadata": metadata or {},
+            **extra,
         }
     )
     payload["data"]["eventType"]["id"] = event_type_id

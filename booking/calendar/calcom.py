@@ -9,18 +9,27 @@
 - slots: /v2/slots answers per local date; they are flattened into the days that were asked for;
 - exactly once: Cal.com has no idempotency key, so after an answer lost on the way (a timeout or
   5xx once the request left, or a 409 for the same host and time, which may be our own earlier
-  POST) the booking is looked up by our key in its metadata before anything is sent again;
-- event types: personal ones and those of the given teams, as summaries.
+  POST) the booking is looked up by our key in its metadata before anything is sent again (a
+  cancelled or rejected one is not ours any more); a move or cancellation whose answer was lost
+  is read back (`status`, `rescheduledToUid`) before it is sent again, and "already cancelled"
+  is what a cancellation asked for;
+- a move names the host (`rescheduledBy`) when the booking is confirmed, so an event type that
+  requires confirmation keeps it confirmed (https://cal.com/docs/api-reference/v2/bookings);
+- event types: personal ones and those of the given teams, as summaries;
+- webhooks: the subscription (one per URL; repaired in place) and what a delivery says
+  (`notice_from_body`; the payloads: https://cal.com/docs/developing/guides/automation/webhooks).
 
 A CalcomCalendar serves one operation: one client, its key decrypted once, its host's breaker.
 """
 
+import json
 import logging
+import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from booking.calendar.port import CalendarBooking, EventType, NewBooking
+from booking.calendar.port import Attendee, CalendarBooking, CalendarNotice, EventType, NewBooking
 from booking.results import Slot
 from booking.times import local_day_bounds_utc, parse_datetime
 from integrations.calcom.client import (
@@ -28,6 +37,7 @@ from integrations.calcom.client import (
     METADATA_MAX_KEYS,
     METADATA_MAX_VALUE_LENGTH,
     BookingConflict,
+    BookingGone,
 )
 from integrations.errors import TransientError
 from integrations.resilience import Gateway
@@ -37,6 +47,20 @@ logger = logging.getLogger(__name__)
 OUR_METADATA_KEYS = ("idempotencyKey", "callId", "source", "company")
 # Where a booking made with our key can be, around the start we asked for.
 LOOKUP_BEFORE, LOOKUP_AFTER = timedelta(minutes=1), timedelta(days=1)
+# Every status GET /v2/bookings filters by (contract §2.4): reconciliation wants them all.
+EVERY_STATUS = ["upcoming", "unconfirmed", "past", "cancelled"]
+# The booking webhooks we act on; the status each implies (contract §5).
+TRIGGERS = {
+    "BOOKING_CREATED": "accepted",
+    "BOOKING_REQUESTED": "pending",
+    "BOOKING_RESCHEDULED": "",  # the new booking's own status
+    "BOOKING_CANCELLED": "cancelled",
+    "BOOKING_REJECTED": "rejected",
+    "BOOKING_NO_SHOW_UPDATED": "",
+}
+MOVES_FOLLOWED = 5  # a booking moved again and again is read along at most this many moves
+# Cal.com stores a phone-only attendee as <digits>@sms.cal.com (contract §2.3).
+_SMS_EMAIL = re.compile(r"^(\d{6,15})@sms\.cal\.com$")
 
 
 class CalcomCalendar:
@@ -74,17 +98,78 @@ class CalcomCalendar:
             after_start=start - LOOKUP_BEFORE,
             before_end=start + LOOKUP_AFTER,
         )
-        ours = next((b for b in bookings if (b.get("metadata") or {}).get("idempotencyKey") == key), None)
-        return _booking(ours) if ours else None
+        found = (_booking(b) for b in bookings)
+        return next((b for b in found if b.key == key and not b.ended), None)
 
     def get(self, uid: str) -> CalendarBooking:
         return _booking(self._gateway.read("get_booking", uid))
 
-    def reschedule(self, uid: str, *, start: datetime, reason: str) -> CalendarBooking:
-        return _booking(self._gateway.write("reschedule_booking", uid, start=start, reason=reason))
+    def bookings(
+        self, *, event_type_ids: list[int], after: datetime, before: datetime
+    ) -> list[CalendarBooking]:
+        listed = self._gateway.read(
+            "list_bookings",
+            event_type_ids=event_type_ids,
+            after_start=after,
+            before_end=before,
+            status=EVERY_STATUS,
+            max_pages=10,
+        )
+        return [_booking(b) for b in listed]
 
-    def cancel(self, uid: str, *, reason: str) -> None:
-        self._gateway.write("cancel_booking", uid, reason=reason)
+    def reschedule(self, uid: str, *, start: datetime, reason: str, host_email: str = "") -> CalendarBooking:
+        def send() -> CalendarBooking:
+            moved = self._gateway.write(
+                "reschedule_booking", uid, start=start, reason=reason, rescheduled_by=host_email or None
+            )
+            return _booking(moved)
+
+        try:
+            return send()
+        except (TransientError, BookingGone) as exc:
+            if isinstance(exc, TransientError) and not exc.request_sent:
+                raise
+            standing = self._standing(uid)
+            if standing.uid != uid or standing.ended:
+                return standing  # moved (by us, whose answer was lost, or by someone), or cancelled
+            if isinstance(exc, BookingGone):
+                raise
+            return send()  # it did not move: the one send that may follow a lost answer
+
+    def cancel(self, uid: str, *, reason: str) -> CalendarBooking:
+        standing_uid = uid
+        try:
+            return _booking(self._gateway.write("cancel_booking", uid, reason=reason))
+        except (TransientError, BookingGone) as exc:
+            if isinstance(exc, TransientError) and not exc.request_sent:
+                raise
+            standing = self._standing(uid)
+            if standing.ended:
+                return standing  # cancelled already: what was asked
+            standing_uid = standing.uid  # it was moved meanwhile: cancel what it became
+        return _booking(self._gateway.write("cancel_booking", standing_uid, reason=reason))
+
+    def _standing(self, uid: str) -> CalendarBooking:
+        """The booking `uid` is now: itself, or where its moves led."""
+        booking = self.get(uid)
+        for _ in range(MOVES_FOLLOWED):
+            if not booking.rescheduled_to_uid:
+                break
+            booking = self.get(booking.rescheduled_to_uid)
+        return booking
+
+    def subscribe(self, *, url: str, secret: str) -> str:
+        """One subscription per URL: a new one, or the one that exists given the secret and the
+        triggers we act on (and switched on)."""
+        wanted = {"triggers": list(TRIGGERS), "secret": secret, "active": True}
+        existing = next(
+            (w for w in self._gateway.read("list_webhooks") if w.get("subscriberUrl") == url), None
+        )
+        if existing is None:
+            self._gateway.write("create_webhook", subscriber_url=url, **wanted)
+            return "created"
+        self._gateway.write("update_webhook", existing["id"], **wanted)
+        return "repaired"
 
     def event_types(self, *, team_ids: Iterable[int]) -> list[EventType]:
         found = [_event_type(e, None) for e in self._gateway.read("list_event_types")]
@@ -136,12 +221,106 @@ def _flatten(by_date: dict, zone: ZoneInfo) -> list[Slot]:
 
 
 def _booking(data: dict) -> CalendarBooking:
+    """A BookingOutput_2024_08_13 (contract §2.3)."""
+    attendees = data.get("attendees") or [{}]
+    hosts = data.get("hosts") or [{}]
     return CalendarBooking(
         uid=data.get("uid") or "",
         id=data.get("id"),
         start=_moment(data, "start"),
         end=_moment(data, "end"),
-        status=str(data.get("status") or ""),
+        status=str(data.get("status") or "").lower(),
+        event_type_id=data.get("eventTypeId"),
+        attendee=_attendee_of(attendees[0], language=_locale(attendees[0])),
+        host_email=str(hosts[0].get("email") or ""),
+        key=str((data.get("metadata") or {}).get("idempotencyKey") or ""),
+        rescheduled_to_uid=str(data.get("rescheduledToUid") or ""),
+        rescheduled_from_uid=str(data.get("rescheduledFromUid") or ""),
+        changed_at=_moment(data, "updatedAt"),
+    )
+
+
+def _attendee_of(attendee: dict, *, language, phone: str = "") -> Attendee:
+    email = str(attendee.get("email") or "")
+    sms = _SMS_EMAIL.match(email)
+    return Attendee(
+        name=str(attendee.get("name") or ""),
+        time_zone=str(attendee.get("timeZone") or ""),
+        language=str(language or ""),
+        email="" if sms else email,
+        phone=str(attendee.get("phoneNumber") or phone or (f"+{sms.group(1)}" if sms else "")),
+    )
+
+
+def notice_from_body(raw: bytes) -> CalendarNotice | None:
+    """What a webhook delivery says, or None for a trigger we do not act on. Raises ValueError
+    for a body that is not a booking webhook at all."""
+    envelope = json.loads(raw)
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("payload"), dict):
+        raise ValueError("not a Cal.com webhook: no payload object")
+    trigger = str(envelope.get("triggerEvent") or "")
+    if trigger not in TRIGGERS:
+        return None
+    payload, sent_at = envelope["payload"], _moment(envelope, "createdAt")
+    if sent_at is None:
+        raise ValueError("not a Cal.com webhook: no createdAt")
+    if trigger == "BOOKING_NO_SHOW_UPDATED":
+        marked = [bool(a.get("noShow")) for a in payload.get("attendees") or [] if isinstance(a, dict)]
+        uid = str(payload.get("bookingUid") or "")
+        return CalendarNotice(trigger, sent_at, uid, no_show=any(marked))
+    booking = _notified_booking(payload, TRIGGERS[trigger], sent_at)
+    replaced = _replaced_booking(payload, booking) if trigger == "BOOKING_RESCHEDULED" else None
+    return CalendarNotice(trigger, sent_at, booking.uid, booking=booking, replaced=replaced)
+
+
+def _notified_booking(payload: dict, implied_status: str, sent_at: datetime) -> CalendarBooking:
+    """The CalendarEvent payload of a booking webhook (contract §5)."""
+    attendees = [a for a in payload.get("attendees") or [] if isinstance(a, dict)] or [{}]
+    responses = payload.get("responses") if isinstance(payload.get("responses"), dict) else {}
+    phone = _response_value(responses, "attendeePhoneNumber") or payload.get("smsReminderNumber") or ""
+    return CalendarBooking(
+        uid=str(payload.get("uid") or ""),
+        id=payload.get("bookingId"),
+        start=_moment(payload, "startTime"),
+        end=_moment(payload, "endTime"),
+        status=implied_status or str(payload.get("status") or "accepted").lower(),
+        event_type_id=payload.get("eventTypeId"),
+        attendee=_attendee_of(attendees[0], language=_locale(attendees[0]), phone=str(phone)),
+        host_email=str((payload.get("organizer") or {}).get("email") or ""),
+        key=str((payload.get("metadata") or {}).get("idempotencyKey") or ""),
+        rescheduled_from_uid=str(payload.get("rescheduleUid") or ""),
+        changed_at=sent_at,
+    )
+
+
+def _locale(attendee: dict) -> str:
+    """`language` is {"locale": "de"} in webhooks, a plain code in BookingOutput."""
+    language = attendee.get("language")
+    return str(language.get("locale") or "") if isinstance(language, dict) else str(language or "")
+
+
+def _response_value(responses: dict, name: str) -> str:
+    """A booking-form answer: {"label": ..., "value": ...} in webhooks."""
+    answer = responses.get(name)
+    return str(answer.get("value") or "") if isinstance(answer, dict) else str(answer or "")
+
+
+def _replaced_booking(payload: dict, new: CalendarBooking) -> CalendarBooking | None:
+    """The booking a move cancelled, as the BOOKING_RESCHEDULED payload describes it."""
+    if not new.rescheduled_from_uid:
+        return None
+    return CalendarBooking(
+        uid=new.rescheduled_from_uid,
+        id=payload.get("rescheduleId"),
+        start=_moment(payload, "rescheduleStartTime"),
+        end=_moment(payload, "rescheduleEndTime"),
+        status="cancelled",
+        event_type_id=new.event_type_id,
+        attendee=new.attendee,
+        host_email=new.host_email,
+        key=new.key,
+        rescheduled_to_uid=new.uid,
+        changed_at=new.changed_at,
     )
 
 

@@ -49,10 +49,35 @@ class CalendarBooking:
     start: datetime | None
     end: datetime | None
     status: str  # accepted, pending, cancelled, rejected
+    event_type_id: int | None = None
+    attendee: Attendee | None = None
+    host_email: str = ""
+    key: str = ""  # our idempotency key, when we made it
+    rescheduled_to_uid: str = ""  # a move cancelled this booking and made that one
+    rescheduled_from_uid: str = ""
+    changed_at: datetime | None = None  # when the calendar last changed it
 
     @property
     def pending(self) -> bool:
         return self.status == "pending"
+
+    @property
+    def ended(self) -> bool:
+        """Cancelled or rejected: it holds no time any more."""
+        return self.status in ("cancelled", "rejected")
+
+
+@dataclass(frozen=True)
+class CalendarNotice:
+    """What the calendar told us on its own (a webhook): `booking` as it now stands;
+    `replaced` the booking a move cancelled; `no_show` a changed absence."""
+
+    trigger: str
+    sent_at: datetime
+    booking_uid: str
+    booking: CalendarBooking | None = None
+    replaced: CalendarBooking | None = None
+    no_show: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -87,10 +112,20 @@ class Calendar(Protocol):
 
     def get(self, uid: str) -> CalendarBooking: ...
 
-    def reschedule(self, uid: str, *, start: datetime, reason: str) -> CalendarBooking:
-        """Move a booking; the calendar answers with the booking that replaces it."""
+    def bookings(
+        self, *, event_type_ids: list[int], after: datetime, before: datetime
+    ) -> list[CalendarBooking]:
+        """Every booking of these event types in the window, whatever its status."""
 
-    def cancel(self, uid: str, *, reason: str) -> None: ...
+    def reschedule(self, uid: str, *, start: datetime, reason: str, host_email: str = "") -> CalendarBooking:
+        """Move a booking at most once: the booking that now stands for it (the new one; or,
+        if it was cancelled meanwhile, itself, ended). Naming the host keeps it confirmed."""
+
+    def cancel(self, uid: str, *, reason: str) -> CalendarBooking:
+        """Cancel the booking that stands for `uid` at most once; cancelled already is done."""
+
+    def subscribe(self, *, url: str, secret: str) -> str:
+        """Have booking changes sent to `url`, signed with `secret`: "created" or "repaired"."""
 
     def event_types(self, *, team_ids: Iterable[int]) -> list[EventType]:
         """The account's own event types and those of the given teams."""

@@ -18,11 +18,11 @@ from urllib.parse import quote
 
 import requests
 
-from integrations.calcom.errors import SERVICE, BookingConflict, error_from_response
+from integrations.calcom.errors import SERVICE, BookingConflict, BookingGone, error_from_response
 from integrations.errors import TransientError
 from integrations.http import JsonHttpClient
 
-__all__ = ["SERVICE", "BookingConflict", "CalcomClient", "error_from_response"]
+__all__ = ["SERVICE", "BookingConflict", "BookingGone", "CalcomClient", "error_from_response"]
 
 logger = logging.getLogger("integrations.calcom")
 
@@ -32,6 +32,8 @@ DEFAULT_BASE_URL = "https://api.cal.com/v2"
 BOOKINGS_API_VERSION = "2024-08-13"  # https://cal.com/docs/api-reference/v2/bookings
 SLOTS_API_VERSION = "2024-09-04"  # https://cal.com/docs/api-reference/v2/slots
 EVENT_TYPES_API_VERSION = "2024-06-14"  # https://cal.com/docs/api-reference/v2/event-types
+# The webhooks controller serves every version (contract §1 table); we send the bookings one.
+WEBHOOKS_API_VERSION = BOOKINGS_API_VERSION  # https://cal.com/docs/api-reference/v2/webhooks
 
 # CreateBookingInput_2024_08_13.metadata limits (contract §2.3).
 METADATA_MAX_KEYS = 50
@@ -146,6 +148,7 @@ class CalcomClient(JsonHttpClient):
         self,
         *,
         event_type_id: int | None = None,
+        event_type_ids: list[int] | None = None,
         attendee_email: str | None = None,
         after_start: datetime | None = None,
         before_end: datetime | None = None,
@@ -158,6 +161,7 @@ class CalcomClient(JsonHttpClient):
             raise ValueError("take and max_pages must be at least 1")
         filters = {
             "eventTypeId": None if event_type_id is None else _id(event_type_id),
+            "eventTypeIds": ",".join(str(_id(i)) for i in event_type_ids) if event_type_ids else None,
             "attendeeEmail": attendee_email,
             "afterStart": None if after_start is None else utc_timestamp(after_start),
             "beforeEnd": None if before_end is None else utc_timestamp(before_end),
@@ -206,6 +210,46 @@ class CalcomClient(JsonHttpClient):
             template="/bookings/{uid}/cancel",
         )
         return _one_booking(data)
+
+    # -- webhooks (subscriptions of the key's user) ---------------------------------------------
+
+    def list_webhooks(self, *, take: int = 100, max_pages: int = 5) -> list[dict]:
+        """The key owner's webhook subscriptions (UserWebhookOutputDto; contract §5)."""
+        webhooks: list[dict] = []
+        for page in range(max_pages):
+            params = {"take": take, "skip": page * take}
+            batch = self._data("list_webhooks", "GET", "/webhooks", WEBHOOKS_API_VERSION, params=params)
+            webhooks.extend(batch)
+            if len(batch) < take:
+                return webhooks
+        return webhooks
+
+    def create_webhook(
+        self, *, subscriber_url: str, triggers: list[str], secret: str, active: bool = True
+    ) -> dict:
+        """Subscribe `subscriber_url` to `triggers`; Cal.com signs each delivery with `secret`
+        (X-Cal-Signature-256). A second one for the same URL is a 409 (contract §5)."""
+        body = {"active": active, "subscriberUrl": subscriber_url, "triggers": triggers, "secret": secret}
+        return self._data("create_webhook", "POST", "/webhooks", WEBHOOKS_API_VERSION, body=body)
+
+    def update_webhook(self, webhook_id: int, **fields) -> dict:
+        """Change a subscription: `subscriber_url`, `triggers`, `secret`, `active`."""
+        names = {
+            "subscriber_url": "subscriberUrl",
+            "triggers": "triggers",
+            "secret": "secret",
+            "active": "active",
+        }
+        body = {names[name]: value for name, value in fields.items()}
+        path = f"/webhooks/{_id(webhook_id)}"
+        return self._data(
+            "update_webhook",
+            "PATCH",
+            path,
+            WEBHOOKS_API_VERSION,
+            body=body,
+            template="/webhooks/{webhook_id}",
+        )
 
     # -- transport --------------------------------------------------------------------------
 

@@ -45,6 +45,9 @@ _OUT_OF_BOUNDS_PHRASES = (
     "out_of_bounds",
     "in the past",
 )
+# Contract §2.5, §2.6: the booking is cancelled already (perhaps by a reschedule): there is
+# nothing left to cancel or move under this uid.
+_GONE_PHRASES = ("already been cancelled", "cancelled_bookings_cannot_be_rescheduled")
 # 498 is Cal.com's "expired access token" (contract §2.7 constants).
 _AUTH_STATUSES = (401, 403, 498)
 
@@ -58,6 +61,11 @@ class BookingConflict(SlotUnavailable):
     SlotUnavailable for anyone who just wants a yes/no, but the booking flow should look it up
     (`list_bookings`, matched on our metadata) before telling the caller the slot is taken.
     """
+
+
+class BookingGone(BadRequest):
+    """400: the booking is cancelled already, by its host, its attendee or a reschedule; what it
+    became is found by reading it (`rescheduledToUid`, `status`)."""
 
 
 def error_from_response(response: requests.Response) -> IntegrationError:
@@ -84,6 +92,8 @@ def _client_error_type(status: int, message: str) -> type[IntegrationError]:
     if status == 409:
         return BookingConflict
     text = message.lower().replace("\u2019", "'")
+    if any(phrase in text for phrase in _GONE_PHRASES) or ("reschedule" in text and "cancelled" in text):
+        return BookingGone
     if any(phrase in text for phrase in _SLOT_TAKEN_PHRASES):
         return SlotUnavailable
     if any(phrase in text for phrase in _OUT_OF_BOUNDS_PHRASES):

@@ -55,16 +55,13 @@ def _refused(company, **overrides) -> BookingError:
     return refused.value
 
 
-def _echo_booking(status="accepted"):
+def _echo_booking(status="accepted", uid="bk_3fY7qLm2"):
     """A POST /v2/bookings callback answering 201 with the metadata it was sent (like Cal.com)."""
 
     def callback(request):
         sent = json.loads(request.body)
-        return (
-            201,
-            {},
-            json.dumps(booking_output(start=_start(), end=_end(), status=status, metadata=sent["metadata"])),
-        )
+        made = booking_output(start=_start(), end=_end(), status=status, uid=uid, metadata=sent["metadata"])
+        return 201, {}, json.dumps(made)
 
     return callback
 
@@ -324,3 +321,38 @@ def test_two_concurrent_identical_requests_make_one_cal_com_post(company, calcom
     assert len(results) == 2
     assert results[0].as_envelope()["booking"] == results[1].as_envelope()["booking"]
     assert Appointment.objects.count() == 1
+
+
+def test_after_an_ambiguous_create_a_cancelled_booking_with_our_key_is_not_ours(company, calcom):
+    """Measured on main: the lookup accepted a cancelled booking and answered "Booking confirmed"."""
+    sent = {}
+
+    def lost(request):
+        sent.update(json.loads(request.body))
+        raise requests.exceptions.ReadTimeout("read timed out")
+
+    def listing(request):
+        cancelled = booking_output(start=_start(), end=_end(), status="cancelled", metadata=sent["metadata"])
+        return 200, {}, json.dumps(bookings_list(cancelled["data"]))
+
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=lost)
+    calcom.add_callback("GET", f"{BASE}/bookings", callback=listing)
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
+    result = _book(company)
+    assert [c.request.method for c in calcom.calls] == ["POST", "GET", "POST"]  # booked anew
+    assert result.appointment.status == AppointmentStatus.BOOKED
+
+
+def test_each_appointment_keeps_the_name_it_was_booked_under(company, calcom):
+    """People share phones: a later caller from the same number renames the customer only."""
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
+    first = _book(company, name="Jana Caller")
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking(uid="bk_second"))
+    second = _book(company, name="Jonas Caller", start=_wall_clock("11:00"), call_id="call_other")
+    first.appointment.refresh_from_db()
+    assert (first.appointment.attendee_name, second.appointment.attendee_name) == (
+        "Jana Caller",
+        "Jonas Caller",
+    )
+    assert first.appointment.customer == second.appointment.customer
+    assert first.appointment.customer.name == "Jonas Caller"

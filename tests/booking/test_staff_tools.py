@@ -128,6 +128,7 @@ def test_a_retry_schedule_exists_for_the_worker(db):
     from django_q.models import Schedule
 
     assert Schedule.objects.filter(func="booking.tasks.retry_due_booking_requests").exists()
+    assert Schedule.objects.filter(func="booking.tasks.retry_due_appointment_changes").exists()
 
 
 def test_admin_retry_action_books_a_failed_appointment(client, charlie, company, calcom):

@@ -10,6 +10,8 @@ the saved OpenAPI spec (shared/contracts/calcom-v2-openapi.json):
 - booking_seated_created.json: CreateSeatedBookingOutput_2024_08_13 (§2.3, §8.17)
 - bookings_page_{1,2}.json: GetBookingsOutput_2024_08_13 with PaginationMetaDto (§2.4)
 - booking_rescheduled.json / booking_cancelled.json: reschedule and cancel answers (§2.5, §2.6)
+- error_reschedule_cancelled.json: the error code `cancelled_bookings_cannot_be_rescheduled` (§2.5)
+  in the HttpExceptionFilter shape
 - error_*.json: the HttpExceptionFilter shape, the Prisma-filter shape (409, 500) and Nest's bare
   `{statusCode, message}` (§2.7); booking messages from §2.8; the throttler's 429 from §2.9;
   error_no_available_users_bare.json is the core error code as v1 sent it (§3).
@@ -27,7 +29,7 @@ import responses
 from prometheus_client import REGISTRY
 from urllib3.exceptions import MaxRetryError, NameResolutionError, ProtocolError
 
-from integrations.calcom.client import BookingConflict, CalcomClient
+from integrations.calcom.client import BookingConflict, BookingGone, CalcomClient
 from integrations.calcom.errors import retry_after_seconds
 from integrations.errors import (
     AuthError,
@@ -465,6 +467,49 @@ def test_list_bookings_follows_pages_with_the_same_filters(wire, client):
     assert query(wire.calls[1]) == {**filters, "skip": "2"}
 
 
+def test_list_bookings_of_several_event_types_sends_them_as_one_list(wire, client):
+    wire.get(BASE + "/bookings", json=load("bookings_page_2.json"))
+    client.list_bookings(event_type_ids=[50, 77], status=["cancelled", "past"])
+    assert query(wire.calls[0])["eventTypeIds"] == "50,77"
+    assert query(wire.calls[0])["status"] == "cancelled,past"
+
+
+# -- webhook subscriptions (contract §5; OpenAPI CreateWebhookInputDto, UserWebhookOutputDto) ------
+
+
+def test_create_webhook_posts_url_triggers_and_secret(wire, client):
+    wire.post(BASE + "/webhooks", json=load("webhook.json"), status=201)
+    created = client.create_webhook(
+        subscriber_url="https://askpro.example.com/api/calcom/webhook/key-alpha",
+        triggers=["BOOKING_CREATED", "BOOKING_CANCELLED"],
+        secret="whsec-not-real",
+    )
+    assert created["id"] == 301
+    assert sent_json(wire.calls[0]) == {
+        "active": True,
+        "subscriberUrl": "https://askpro.example.com/api/calcom/webhook/key-alpha",
+        "triggers": ["BOOKING_CREATED", "BOOKING_CANCELLED"],
+        "secret": "whsec-not-real",
+    }
+    assert wire.calls[0].request.headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+def test_list_webhooks_reads_pages_until_a_short_one(wire, client):
+    """UserWebhooksOutputResponseDto carries no pagination: a page shorter than `take` is the last."""
+    wire.get(BASE + "/webhooks", json=load("webhooks_list.json"))
+    wire.get(BASE + "/webhooks", json={"status": "success", "data": []})
+    listed = client.list_webhooks(take=2)
+    assert [w["id"] for w in listed] == [300, 301]
+    assert [query(c) for c in wire.calls] == [{"take": "2", "skip": "0"}, {"take": "2", "skip": "2"}]
+
+
+def test_update_webhook_patches_only_what_it_is_given(wire, client):
+    wire.patch(BASE + "/webhooks/301", json=load("webhook.json"))
+    client.update_webhook(301, secret="whsec-new", active=True)
+    assert sent_json(wire.calls[0]) == {"secret": "whsec-new", "active": True}
+    assert wire.calls[0].request.method == "PATCH"
+
+
 def test_list_bookings_stops_at_max_pages_even_if_more_remain(wire, client, caplog):
     wire.get(BASE + "/bookings", json=load("bookings_page_1.json"))
 
@@ -525,8 +570,9 @@ ERRORS = [
     ("out-of-bounds", 400, "error_out_of_bounds.json", OutOfBounds),
     # §2.8: "Attempting to book a meeting in the past."
     ("in-the-past", 400, "error_in_the_past.json", OutOfBounds),
-    # §2.6: other business 400s are plain bad requests
-    ("already-cancelled", 400, "error_already_cancelled.json", BadRequest),
+    # §2.5, §2.6: a booking cancelled already (by anyone, or by its own reschedule) is gone
+    ("already-cancelled", 400, "error_already_cancelled.json", BookingGone),
+    ("reschedule-cancelled", 400, "error_reschedule_cancelled.json", BookingGone),
     # §2.6/§2.7: Nest's bare shape, observed for the missing cancellation reason
     ("bare-shape", 400, "error_cancel_reason_required_bare.json", BadRequest),
     # §2.7: bare shape with a list of validation messages

@@ -296,6 +296,26 @@ def test_reschedule_moves_the_only_appointment(function, clinic, calcom):
     assert result["data"]["appointment_ref"] != appointment_reference(old)
 
 
+def test_a_move_the_host_still_has_to_confirm_is_said_so(function, clinic, calcom):
+    """The spoken answer matches what the calendar made of the move (measured on main: "moved"
+    while Cal.com held it pending)."""
+    old = _appointment(clinic)
+    old.status = AppointmentStatus.PENDING
+    old.save()
+    new_start = timeline.utc(_day(WEDNESDAY), "14:00")
+    moved = booking_output(
+        start=new_start, end=new_start + timedelta(minutes=30), uid="bk_new", status="pending"
+    )
+    calcom.add("POST", f"{BASE}/bookings/bk_a/reschedule", status=201, json=moved)
+    result = function(
+        "reschedule_appointment", {"new_date": _day(WEDNESDAY).isoformat(), "new_time": "14:00"}
+    )
+    assert result["message"] == (
+        f"Ihr Termin ist auf {_spoken(WEDNESDAY)}, 14:00 Uhr verschoben; die Praxis bestätigt ihn noch."
+    )
+    assert result["data"]["status"] == "pending"
+
+
 def test_a_caller_cannot_touch_another_callers_appointment(function, clinic, calcom):
     theirs = _appointment(clinic, phone="+4917099999999")
     result = function("cancel_appointment", {"appointment_ref": appointment_reference(theirs)})

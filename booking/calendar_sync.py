@@ -1,0 +1,164 @@
+"""Cal.com is the truth: what the calendar holds of a booking, applied to our appointments.
+
+Our own moves and cancellations (the calendar's answers), Cal.com's booking webhooks and the
+periodic reconciliation all come through `calendar_booking_apply`, so one rule decides what an
+appointment becomes. News older than what an appointment already shows is not applied, so
+notices that arrive out of order end in the calendar's latest state. A booking made in Cal.com
+itself (its booking page, the practice) becomes an appointment and a customer, so its caller
+finds it by phone.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from booking import cache
+from booking.calendar import CalendarBooking
+from booking.customers import customer_upsert
+from booking.models import Appointment, AppointmentSource, AppointmentStatus, BookingRequest
+from companies.models import Company
+from companies.validators import normalize_e164
+from core import clock
+
+logger = logging.getLogger(__name__)
+STATUS_OF = {
+    "accepted": AppointmentStatus.BOOKED,
+    "pending": AppointmentStatus.PENDING,
+    "cancelled": AppointmentStatus.CANCELLED,
+    "rejected": AppointmentStatus.REJECTED,
+}
+
+
+def calendar_booking_apply(
+    *,
+    company: Company,
+    booking: CalendarBooking,
+    appointment: Appointment | None = None,
+    replaces: Appointment | None = None,
+) -> Appointment | None:
+    """The company's appointment that is `booking` now, made to agree with it; None when the
+    booking is not of an event type the company books in. `appointment`: the one it is, when
+    the caller knows (its own change's answer); `replaces`: the appointment a move replaced
+    (otherwise found by `booking.rescheduled_from_uid`)."""
+    with transaction.atomic():
+        previous = replaces or _by_uid(company, booking.rescheduled_from_uid)
+        appointment = appointment or _appointment_of(company, booking)
+        if appointment is None:
+            appointment = _adopted(company, booking, previous)
+            if appointment is None:
+                return None
+        if not _is_older(booking, appointment):
+            take_booking(appointment, booking)
+            appointment.save()
+        if previous is not None and previous.pk != appointment.pk:
+            _link(previous, appointment)
+    if appointment.event_type_id:
+        cache.availability_invalidate(company.pk, appointment.event_type_id)
+    return appointment
+
+
+def _by_uid(company: Company, uid: str) -> Appointment | None:
+    if not uid:
+        return None
+    return Appointment.objects.select_for_update().filter(company=company, calcom_booking_uid=uid).first()
+
+
+def _appointment_of(company: Company, booking: CalendarBooking) -> Appointment | None:
+    """Ours by the booking's uid, or, before our own booking's answer came back, by our key."""
+    found = _by_uid(company, booking.uid)
+    if found is not None or not booking.key:
+        return found
+    request = BookingRequest.objects.filter(company=company, idempotency_key=booking.key).first()
+    if request is None or request.appointment_id is None:
+        return None
+    candidate = Appointment.objects.select_for_update().get(pk=request.appointment_id)
+    # A move copies the metadata (and so our key) into the new booking: that one is not this.
+    return candidate if candidate.calcom_booking_uid in ("", booking.uid) else None
+
+
+def _is_older(booking: CalendarBooking, appointment: Appointment) -> bool:
+    known = appointment.calendar_changed_at
+    return bool(known and booking.changed_at and booking.changed_at < known)
+
+
+def _adopted(company: Company, booking: CalendarBooking, previous: Appointment | None) -> Appointment | None:
+    """A new appointment for a booking we did not know: what a move of ours became, or one made
+    in Cal.com itself (if its event type is one of the company's branches')."""
+    if previous is not None:
+        return Appointment.objects.create(
+            company=company,
+            branch=previous.branch,
+            customer=previous.customer,
+            attendee_name=previous.attendee_name,
+            event_type_id=previous.event_type_id,
+            start=booking.start or previous.start,
+            source=previous.source,
+            metadata={**previous.metadata, "rescheduled_from_uid": previous.calcom_booking_uid},
+        )
+    branch = company.branches.filter(calcom_event_type_id=booking.event_type_id).order_by("pk").first()
+    if branch is None or booking.start is None:
+        return None
+    attendee = booking.attendee
+    return Appointment.objects.create(
+        company=company,
+        branch=branch,
+        customer=_customer(company, booking),
+        attendee_name=attendee.name[:200] if attendee else "",
+        event_type_id=booking.event_type_id,
+        start=booking.start,
+        source=AppointmentSource.CALENDAR,
+    )
+
+
+def _customer(company: Company, booking: CalendarBooking):
+    attendee = booking.attendee
+    if attendee is None or not attendee.phone:
+        return None
+    try:
+        phone = normalize_e164(attendee.phone)
+    except ValidationError:
+        return None
+    return customer_upsert(company=company, phone=phone, name=attendee.name[:200], email=attendee.email)
+
+
+# What take_booking may change.
+TAKEN_FIELDS = (
+    "status",
+    "cancelled_at",
+    "calcom_booking_uid",
+    "calcom_booking_id",
+    "start",
+    "end",
+    "host_email",
+    "attendee_name",
+    "calendar_changed_at",
+)
+
+
+def take_booking(appointment: Appointment, booking: CalendarBooking) -> None:
+    """The appointment's calendar fields from the booking (what the booking does not say stays);
+    no query, so our own booking's answer takes it on the hot path too."""
+    status = AppointmentStatus.RESCHEDULED if booking.rescheduled_to_uid else STATUS_OF.get(booking.status)
+    if status is not None:
+        if status == AppointmentStatus.CANCELLED and appointment.status != status:
+            appointment.cancelled_at = clock.now()
+        appointment.status = status
+    appointment.calcom_booking_uid = booking.uid or appointment.calcom_booking_uid
+    appointment.calcom_booking_id = booking.id or appointment.calcom_booking_id
+    appointment.start = booking.start or appointment.start
+    appointment.end = booking.end or appointment.end
+    appointment.host_email = booking.host_email or appointment.host_email
+    if booking.attendee and not appointment.attendee_name:
+        appointment.attendee_name = booking.attendee.name[:200]
+    appointment.calendar_changed_at = booking.changed_at or clock.now()
+
+
+def _link(previous: Appointment, new: Appointment) -> None:
+    """`new` replaced `previous` in a move: the old one is rescheduled and points to it."""
+    if previous.status != AppointmentStatus.RESCHEDULED:
+        previous.status = AppointmentStatus.RESCHEDULED
+        previous.save(update_fields=["status", "updated_at"])
+    if new.rescheduled_from_id is None and not Appointment.objects.filter(rescheduled_from=previous).exists():
+        new.rescheduled_from = previous
+        new.save(update_fields=["rescheduled_from", "updated_at"])
