@@ -1,9 +1,12 @@
-"""The endpoints of the local Cal.com sandbox: routes, versions, query parsing, output bodies.
+"""The endpoints of the local Cal.com sandbox: routes, versions, output bodies.
 
 Paths, `cal-api-version` values and bodies follow Cal.com API v2
 (https://cal.com/docs/api-reference/v2; shared/contracts/calcom-api.md §1-2 and the saved
-OpenAPI in shared/contracts/calcom-v2-openapi.json). Transport concerns (auth, throttling,
-faults, the socket) are in `sandbox.py`.
+OpenAPI in shared/contracts/calcom-v2-openapi.json). Confirm, decline and mark-absent answer 200
+and need the host's key, like [CAL] apps/api/v2/src/ee/bookings/2024-08-13/controllers/
+bookings.controller.ts; /v2/webhooks is sandbox.webhooks. Query strings are parsed in
+`sandbox.queries`; transport concerns (auth, throttling, faults, the socket) are in
+`sandbox.server`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sandbox.bookings import Booking, BookingLedger
+from sandbox.bookings import BookingLedger
+from sandbox.queries import as_int, booking_filter, booking_sort, query_instant, query_int
 from sandbox.schedule import (
     EventTypeConfig,
     SandboxCalendar,
@@ -24,9 +28,9 @@ from sandbox.schedule import (
     bad_request,
     event_type_output,
     format_in_zone,
-    parse_utc,
     zone_or_none,
 )
+from sandbox.webhooks import WebhookStore
 
 VERSION_BOOKINGS = "2024-08-13"
 VERSION_SLOTS = "2024-09-04"
@@ -41,7 +45,6 @@ VERSION_REFUSED = (
     "fall back to the legacy 2024-04-15 version here; the sandbox refuses that fallback. Send "
     "cal-api-version: {wanted} for {path}."
 )
-BOOKING_STATUS_FILTERS = ("upcoming", "recurring", "past", "cancelled", "unconfirmed")
 MAX_TAKE = 250
 
 
@@ -89,6 +92,15 @@ ROUTES = (
     _route("GET", r"/v2/bookings/(?P<uid>[^/]+)", VERSION_BOOKINGS, False, "get_booking"),
     _route("POST", r"/v2/bookings/(?P<uid>[^/]+)/reschedule", VERSION_BOOKINGS, False, "reschedule_booking"),
     _route("POST", r"/v2/bookings/(?P<uid>[^/]+)/cancel", VERSION_BOOKINGS, False, "cancel_booking"),
+    # The host's own actions: ApiAuthGuard, "the authorization header refers to the owner".
+    _route("POST", r"/v2/bookings/(?P<uid>[^/]+)/confirm", VERSION_BOOKINGS, True, "confirm_booking"),
+    _route("POST", r"/v2/bookings/(?P<uid>[^/]+)/decline", VERSION_BOOKINGS, True, "decline_booking"),
+    _route("POST", r"/v2/bookings/(?P<uid>[^/]+)/mark-absent", VERSION_BOOKINGS, True, "mark_absent"),
+    _route("POST", r"/v2/webhooks", None, True, "create_webhook"),
+    _route("GET", r"/v2/webhooks", None, True, "list_webhooks"),
+    _route("GET", r"/v2/webhooks/(?P<webhook_id>[^/]+)", None, True, "get_webhook"),
+    _route("PATCH", r"/v2/webhooks/(?P<webhook_id>[^/]+)", None, True, "update_webhook"),
+    _route("DELETE", r"/v2/webhooks/(?P<webhook_id>[^/]+)", None, True, "delete_webhook"),
 )
 
 
@@ -121,9 +133,10 @@ def success(data: object, **extra: object) -> dict:
 class SandboxApi:
     """One method per route; each returns (HTTP status, response body)."""
 
-    def __init__(self, calendar: SandboxCalendar, ledger: BookingLedger) -> None:
+    def __init__(self, calendar: SandboxCalendar, ledger: BookingLedger, webhooks: WebhookStore) -> None:
         self.calendar = calendar
         self.ledger = ledger
+        self.webhooks = webhooks
 
     def dispatch(self, route: Route, request: ApiRequest, params: dict[str, str]) -> tuple[int, dict]:
         endpoint: Callable[..., tuple[int, dict]] = getattr(self, route.endpoint)
@@ -173,8 +186,8 @@ class SandboxApi:
     def get_slots(self, request: ApiRequest) -> tuple[int, dict]:
         query = request.query
         event_type = self._slots_event_type(query)
-        start = _query_instant(query, "start")
-        end = _query_instant(query, "end", end_of_day=True)
+        start = query_instant(query, "start")
+        end = query_instant(query, "end", end_of_day=True)
         if end < start:
             raise bad_request("end must be after start")
         zone = zone_or_none(query.get("timeZone") or "UTC")
@@ -194,7 +207,7 @@ class SandboxApi:
 
     def _slots_event_type(self, query: Mapping[str, str]) -> EventTypeConfig:
         if query.get("eventTypeId"):
-            return self.calendar.event_type(_query_int(query, "eventTypeId"))
+            return self.calendar.event_type(query_int(query, "eventTypeId"))
         if query.get("eventTypeSlug"):
             return self.calendar.event_type_by_slug(query["eventTypeSlug"])
         raise bad_request("Either eventTypeId or eventTypeSlug (with username or teamSlug) must be provided")
@@ -215,16 +228,44 @@ class SandboxApi:
 
     def list_bookings(self, request: ApiRequest) -> tuple[int, dict]:
         query = request.query
-        take = _query_int(query, "take", default=100, low=1, high=MAX_TAKE)
-        skip = _query_int(query, "skip", default=0, low=0)
-        sort_key, reverse = _booking_sort(query)
+        take = query_int(query, "take", default=100, low=1, high=MAX_TAKE)
+        skip = query_int(query, "skip", default=0, low=0)
+        sort_key, reverse = booking_sort(query)
         matches = self.ledger.select(
-            _booking_filter(query, self.calendar.now()), sort_key=sort_key, reverse=reverse
+            booking_filter(query, self.calendar.now()), sort_key=sort_key, reverse=reverse
         )
         page = matches[skip : skip + take]
         return 200, success(
             page, pagination=pagination(len(matches), take=take, skip=skip, returned=len(page))
         )
+
+    def confirm_booking(self, request: ApiRequest, uid: str) -> tuple[int, dict]:
+        return 200, success(self.ledger.confirm(uid))
+
+    def decline_booking(self, request: ApiRequest, uid: str) -> tuple[int, dict]:
+        return 200, success(self.ledger.decline(uid, request.json()))
+
+    def mark_absent(self, request: ApiRequest, uid: str) -> tuple[int, dict]:
+        return 200, success(self.ledger.mark_absent(uid, request.json()))
+
+    # -- webhooks (every cal-api-version; the controller declares them all) --------------------
+
+    def create_webhook(self, request: ApiRequest) -> tuple[int, dict]:
+        return 201, success(self.webhooks.create(request.json()))
+
+    def list_webhooks(self, request: ApiRequest) -> tuple[int, dict]:
+        take = query_int(request.query, "take", default=MAX_TAKE, low=1, high=MAX_TAKE)
+        skip = query_int(request.query, "skip", default=0, low=0)
+        return 200, success(self.webhooks.list(skip=skip, take=take))
+
+    def get_webhook(self, request: ApiRequest, webhook_id: str) -> tuple[int, dict]:
+        return 200, success(self.webhooks.get(webhook_id))
+
+    def update_webhook(self, request: ApiRequest, webhook_id: str) -> tuple[int, dict]:
+        return 200, success(self.webhooks.update(webhook_id, request.json()))
+
+    def delete_webhook(self, request: ApiRequest, webhook_id: str) -> tuple[int, dict]:
+        return 200, success(self.webhooks.delete(webhook_id))
 
 
 def slots_by_day(starts: list[datetime], zone: ZoneInfo, length: int, *, ranged: bool) -> dict:
@@ -252,112 +293,11 @@ def pagination(total: int, *, take: int, skip: int, returned: int) -> dict:
     }
 
 
-def _booking_filter(query: Mapping[str, str], now: datetime) -> Callable[[Booking], bool]:
-    checks: list[Callable[[Booking], bool]] = []
-    ids = {_query_int(query, "eventTypeId")} if query.get("eventTypeId") else set()
-    ids |= {_as_int(part, "eventTypeIds") for part in _csv(query.get("eventTypeIds"))}
-    if ids:
-        checks.append(lambda b: b.event_type.id in ids)
-    if query.get("teamId"):
-        team_id = _query_int(query, "teamId")
-        checks.append(lambda b: b.event_type.team is not None and b.event_type.team.id == team_id)
-    checks += _attendee_checks(query)
-    if query.get("afterStart"):
-        after = _query_instant(query, "afterStart")
-        checks.append(lambda b: b.start >= after)
-    if query.get("beforeEnd"):
-        before = _query_instant(query, "beforeEnd")
-        checks.append(lambda b: b.end <= before)
-    if query.get("status"):
-        checks.append(_status_check(_csv(query["status"]), now))
-    return lambda booking: all(check(booking) for check in checks)
-
-
-def _attendee_checks(query: Mapping[str, str]) -> list[Callable[[Booking], bool]]:
-    checks: list[Callable[[Booking], bool]] = []
-    if query.get("attendeeEmail"):
-        email = query["attendeeEmail"].strip().lower()
-        checks.append(lambda b: b.attendee["email"].lower() == email)
-    if query.get("attendeeName"):
-        name = query["attendeeName"].strip().lower()
-        checks.append(lambda b: b.attendee["name"].lower() == name)
-    if query.get("bookingUid"):
-        uid = query["bookingUid"]
-        checks.append(lambda b: b.uid == uid)
-    return checks
-
-
-def _status_check(statuses: list[str], now: datetime) -> Callable[[Booking], bool]:
-    """Any of the requested statuses; "recurring" matches nothing (no recurring types here)."""
-    unknown = [status for status in statuses if status not in BOOKING_STATUS_FILTERS]
-    if unknown:
-        raise bad_request([f"status must be one of: {', '.join(BOOKING_STATUS_FILTERS)}"])
-    tests = {
-        "upcoming": lambda b: b.end >= now and b.status in ("accepted", "pending"),
-        "unconfirmed": lambda b: b.end >= now and b.status == "pending",
-        "past": lambda b: b.end <= now and b.status not in ("cancelled", "rejected"),
-        "cancelled": lambda b: b.status in ("cancelled", "rejected"),
-        "recurring": lambda b: False,
-    }
-    return lambda booking: any(tests[status](booking) for status in statuses)
-
-
-def _booking_sort(query: Mapping[str, str]) -> tuple[Callable[[Booking], tuple], bool]:
-    """The first sort parameter given wins; by default the earliest start comes first."""
-    fields = {
-        "sortStart": "start",
-        "sortEnd": "end",
-        "sortCreated": "created_at",
-        "sortUpdatedAt": "updated_at",
-    }
-    chosen = next((name for name in fields if query.get(name)), None)
-    if chosen is None:
-        return (lambda b: (b.start, b.id)), False
-    if query[chosen] not in ("asc", "desc"):
-        raise bad_request([f"{chosen} must be one of the following values: asc, desc"])
-    attribute = fields[chosen]
-    return (lambda b: (getattr(b, attribute), b.id)), query[chosen] == "desc"
-
-
 def _slot_length(duration: str | None, event_type: EventTypeConfig) -> int:
     if not duration:
         return event_type.length
-    length = _as_int(duration, "duration")
+    length = as_int(duration, "duration")
     if length not in event_type.durations:
         allowed = ", ".join(map(str, event_type.durations))
         raise bad_request(f"duration must be one of the event type's lengths: {allowed}")
     return length
-
-
-def _query_instant(query: Mapping[str, str], name: str, *, end_of_day: bool = False) -> datetime:
-    try:
-        return parse_utc(query[name], end_of_day=end_of_day)
-    except (KeyError, ValueError) as exc:
-        raise bad_request([f"{name} must be a valid ISO 8601 date string"]) from exc
-
-
-def _query_int(
-    query: Mapping[str, str],
-    name: str,
-    *,
-    default: int | None = None,
-    low: int | None = None,
-    high: int | None = None,
-) -> int:
-    value = _as_int(query[name], name) if query.get(name) else default
-    if value is None:
-        raise bad_request([f"{name} must be a number"])
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise bad_request([f"{name} must be between {low} and {high or 'any'}"])
-    return value
-
-
-def _as_int(text: str, name: str) -> int:
-    try:
-        return int(text)
-    except ValueError as exc:
-        raise bad_request([f"{name} must be a number"]) from exc
-
-
-def _csv(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]

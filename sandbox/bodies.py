@@ -1,8 +1,10 @@
-"""Request bodies of the local Cal.com sandbox: CreateBookingInput and RescheduleBookingInput.
+"""Request bodies of the local Cal.com sandbox: create, reschedule, decline, mark absent.
 
 Checks and messages follow Cal.com API v2 `2024-08-13` (shared/contracts/calcom-api.md §2.3,
 the saved OpenAPI's CreateBookingInput_2024_08_13, and Cal.com's
-InputBookingsService_2024_08_13 for the lengthInMinutes and location messages).
+InputBookingsService_2024_08_13 for the lengthInMinutes and location messages;
+DeclineBookingInput_2024_08_13 and MarkAbsentBookingInput_2024_08_13, which Cal.com's
+transformInputMarkAbsentBooking turns into `{noShowHost, attendees: [{email, noShow}]}`).
 """
 
 from __future__ import annotations
@@ -220,3 +222,31 @@ def _parse_instant(value: object) -> datetime | None:
         return parse_utc(value)
     except ValueError:
         return None
+
+
+def parse_decline(payload: object) -> str | None:
+    """DeclineBookingInput_2024_08_13: an optional `reason`."""
+    reason = payload.get("reason") if isinstance(payload, dict) else None
+    if reason is not None and not isinstance(reason, str):
+        raise bad_request(["reason must be a string"])
+    return reason or None
+
+
+def parse_mark_absent(payload: object) -> tuple[list[dict], bool]:
+    """MarkAbsentBookingInput_2024_08_13 as Cal.com hands it on: ([{email, noShow}], host)."""
+    body = payload if isinstance(payload, dict) else {}
+    attendees, host = body.get("attendees"), body.get("host")
+    errors = [] if host is None or isinstance(host, bool) else ["host must be a boolean value"]
+    if attendees is not None and not isinstance(attendees, list):
+        errors.append("attendees must be an array")
+        attendees = []
+    for index, attendee in enumerate(attendees or []):
+        item = attendee if isinstance(attendee, dict) else {}
+        if not isinstance(item.get("email"), str):
+            errors.append(f"attendees.{index}.email must be a string")
+        if not isinstance(item.get("absent"), bool):
+            errors.append(f"attendees.{index}.absent must be a boolean value")
+    if errors:
+        raise bad_request(errors)
+    absences = [{"email": item["email"], "noShow": item["absent"]} for item in attendees or []]
+    return absences, bool(host)

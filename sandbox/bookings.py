@@ -1,19 +1,34 @@
-"""The bookings of the local Cal.com sandbox: create, reschedule, cancel, find; in memory.
+"""The bookings of the local Cal.com sandbox: create, reschedule, cancel, confirm, decline,
+mark absent, find; in memory.
 
 Validation and error messages copy Cal.com API v2 `2024-08-13` as far as the contract knows
 them (shared/contracts/calcom-api.md §2.3-2.8), so a client that handles the sandbox handles
-the real thing. One difference on purpose: the availability check and the insert share a lock,
-so the sandbox never double-books (the real API has an open race, contract §3).
+the real thing. Confirm, decline and mark-absent follow [CAL] (calcom/cal.com 4d51873)
+apps/api/v2/src/ee/bookings/2024-08-13/services/bookings.service.ts (confirmBooking,
+declineBooking, markAbsent), packages/trpc/server/routers/viewer/bookings/confirm.handler.ts and
+packages/features/handleMarkNoShow.ts. Every change is told to `on_change` as the Cal.com webhook
+it causes (sandbox.webhook_payloads). One difference on purpose: the availability check and the
+insert share a lock, so the sandbox never double-books (the real API has an open race, contract
+§3).
 """
 
 from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sandbox.bodies import CreateRequest, parse_create_request, parse_reschedule
+from sandbox import webhook_payloads as payloads
+from sandbox.bodies import (
+    CreateRequest,
+    parse_create_request,
+    parse_decline,
+    parse_mark_absent,
+    parse_reschedule,
+)
+from sandbox.booking_output import booking_output
 from sandbox.schedule import (
     EventTypeConfig,
     Host,
@@ -35,6 +50,17 @@ REASON_REQUIRED = "Cancellation reason is required when you are the host"
 ALREADY_CANCELLED = "This booking has already been cancelled."
 ALREADY_ENDED = "Cannot cancel a booking that has already ended"
 CANCELLED_NOT_RESCHEDULABLE = "cancelled_bookings_cannot_be_rescheduled"
+# confirm.handler.ts refuses an accepted booking with a tRPC BAD_REQUEST, and the v2 tRPC
+# exception filter (apps/api/v2/src/filters/trpc-exception.filter.ts) replaces its message
+# ("Booking already confirmed") by the generic one for the code, without details.
+NOT_PENDING = "Bad request: Please check your request data and try again"
+NO_SHOW_TOO_EARLY = (
+    "Bookings can only be marked as absent after their scheduled start time. Current time in "
+    "UTC+0: {now}, Booking start time in UTC+0: {start}"
+)
+# handleMarkNoShow turns any failure, an email that is not on the booking included, into an
+# HttpError that no v2 exception filter knows, so Nest answers its bare 500.
+NO_SHOW_FAILED = "Internal server error"
 BLOCKING_STATUSES = ("accepted", "pending")
 UID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
@@ -56,20 +82,39 @@ class Booking:
     created_at: datetime
     updated_at: datetime
     changes: dict = field(default_factory=dict)  # cancellationReason, rescheduledToUid, ...
+    absent_host: bool = False
 
     @property
     def blocks_time(self) -> bool:
         return self.status in BLOCKING_STATUSES
 
+    @property
+    def title(self) -> str:
+        """Cal.com's default event name; a team event type names the team as the host."""
+        host = self.event_type.team.name if self.event_type.team else self.hosts[0].name
+        return f"{self.event_type.title} between {host} and {self.attendee['name']}"
+
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.start < end and start < self.end
+
+
+# Told of every change, under the ledger's lock so that events keep the ledger's order:
+# (triggerEvent, payload), e.g. sandbox.webhooks.WebhookDispatcher.publish. Must not block.
+BookingListener = Callable[[str, dict], None]
 
 
 class BookingLedger:
     """All bookings of one sandbox. Every method takes the lock and returns plain dicts."""
 
-    def __init__(self, calendar: SandboxCalendar, *, seed: int | str | None = None) -> None:
+    def __init__(
+        self,
+        calendar: SandboxCalendar,
+        *,
+        seed: int | str | None = None,
+        on_change: BookingListener | None = None,
+    ) -> None:
         self.calendar = calendar
+        self.on_change = on_change
         self._lock = threading.RLock()
         self._bookings: list[Booking] = []
         self._next_id = 1
@@ -118,6 +163,7 @@ class BookingLedger:
             hosts = self._hosts_for_start(request.event_type, request.start, request.length)
             status = "pending" if request.event_type.requires_confirmation else "accepted"
             booking = self._insert(request, hosts=hosts, status=status)
+            self._announce(payloads.created(booking))
             return booking_output(booking)
 
     def reschedule(self, uid: str, payload: object) -> dict:
@@ -144,6 +190,7 @@ class BookingLedger:
                     rescheduledToUid=new.uid, reschedulingReason=reason, rescheduledByEmail=rescheduled_by
                 )
             )
+            self._announce(payloads.rescheduled(new, old, rescheduled_by))
             return booking_output(new)
 
     def cancel(self, uid: str, payload: object, *, as_host: bool) -> dict:
@@ -161,15 +208,61 @@ class BookingLedger:
             canceller = booking.hosts[0].email if as_host else booking.attendee["email"]
             booking.status, booking.updated_at = "cancelled", self.calendar.now()
             booking.changes.update(_present(cancellationReason=reason or None, cancelledByEmail=canceller))
+            self._announce(payloads.cancelled(booking, cancelled_by=canceller, reason=reason or None))
+            return booking_output(booking)
+
+    def confirm(self, uid: str) -> dict:
+        """The host accepts a pending booking (an event type that requires confirmation)."""
+        with self._lock:
+            booking = self._pending(uid)
+            booking.status, booking.updated_at = "accepted", self.calendar.now()
+            self._announce(payloads.confirmed(booking))
+            return booking_output(booking)
+
+    def decline(self, uid: str, payload: object) -> dict:
+        reason = parse_decline(payload)
+        with self._lock:
+            booking = self._pending(uid)
+            booking.status, booking.updated_at = "rejected", self.calendar.now()
+            self._announce(payloads.rejected(booking, reason))
+            return booking_output(booking)
+
+    def mark_absent(self, uid: str, payload: object) -> dict:
+        """Record who did not come; only once the booking has started, like Cal.com."""
+        absences, host_absent = parse_mark_absent(payload)
+        with self._lock:
+            booking = next((b for b in self._bookings if b.uid == uid), None)
+            if booking is None:
+                raise SandboxError(404, f"Booking with uid={uid} not found.")
+            _check_absences(booking, absences, now=self.calendar.now())
+            for absence in absences:
+                if absence["email"] == booking.attendee["email"]:
+                    booking.attendee["absent"] = absence["noShow"]
+            booking.absent_host = booking.absent_host or host_absent  # `host: false` unmarks nothing
+            booking.updated_at = self.calendar.now()
+            if absences:  # Cal.com sends the webhook only when attendees were named
+                self._announce(payloads.no_show_updated(booking, absences))
             return booking_output(booking)
 
     # -- internals (call with the lock held) ---------------------------------------------------
+
+    def _announce(self, event: tuple[str, dict]) -> None:
+        if self.on_change is not None:
+            self.on_change(*event)
 
     def _find(self, uid: str) -> Booking:
         for booking in self._bookings:
             if booking.uid == uid:
                 return booking
         raise SandboxError(404, f"Booking with uid={uid} was not found in the database")
+
+    def _pending(self, uid: str) -> Booking:
+        """The booking to confirm or decline. Cal.com itself only refuses an accepted one; the
+        sandbox refuses cancelled and rejected ones the same way rather than revive them."""
+        booking = self._find(uid)
+        if booking.status != "pending":
+            raise SandboxError(400, NOT_PENDING, code="TRPCError")
+        return booking
 
     def _hosts_for_start(
         self, event_type: EventTypeConfig, start: datetime, length: int, ignore_uid: str | None = None
@@ -226,6 +319,16 @@ class BookingLedger:
         return "".join(self._rng.choice(UID_ALPHABET) for _ in range(22))
 
 
+def _check_absences(booking: Booking, absences: list[dict], *, now: datetime) -> None:
+    """Cal.com's markAbsent checks the start time first (a 400), then handleMarkNoShow fails
+    on an email that is not the booker's or a guest's (a bare 500, nothing changed here)."""
+    if now < booking.start:
+        raise bad_request(NO_SHOW_TOO_EARLY.format(now=format_utc(now), start=format_utc(booking.start)))
+    known = {booking.attendee["email"], *booking.guests}
+    if any(absence["email"] not in known for absence in absences):
+        raise SandboxError(500, NO_SHOW_FAILED, bare=True)
+
+
 def _rescheduled_status(old: Booking, rescheduled_by: str | None) -> str:
     """The host rescheduling auto-confirms; anyone else leaves it to the host (contract §2.5)."""
     if not old.event_type.requires_confirmation:
@@ -249,56 +352,3 @@ def _copy_request(old: Booking, start: datetime, length: int) -> CreateRequest:
 
 def _present(**values) -> dict:
     return {key: value for key, value in values.items() if value is not None}
-
-
-# -- BookingOutput_2024_08_13 ------------------------------------------------------------------
-
-
-def booking_output(booking: Booking) -> dict:
-    event_type = booking.event_type
-    host_label = event_type.team.name if event_type.team else booking.hosts[0].name
-    return {
-        "id": booking.id,
-        "uid": booking.uid,
-        "title": f"{event_type.title} between {host_label} and {booking.attendee['name']}",
-        "description": str(booking.responses.get("notes") or ""),
-        "hosts": [_host_output(host) for host in booking.hosts],
-        "status": booking.status,
-        "start": format_utc(booking.start),
-        "end": format_utc(booking.end),
-        "duration": int((booking.end - booking.start).total_seconds() // 60),
-        "eventTypeId": event_type.id,
-        "eventType": {"id": event_type.id, "slug": event_type.slug},
-        "location": booking.location,
-        "absentHost": False,
-        "createdAt": format_utc(booking.created_at),
-        "updatedAt": format_utc(booking.updated_at),
-        "metadata": dict(booking.metadata),
-        "attendees": [dict(booking.attendee)],
-        "guests": list(booking.guests),
-        "bookingFieldsResponses": _responses_output(booking),
-        **booking.changes,
-    }
-
-
-def _host_output(host: Host) -> dict:
-    return {
-        "id": host.id,
-        "name": host.name,
-        "email": host.email,
-        "displayEmail": host.email,
-        "username": host.username,
-        "timeZone": host.time_zone,
-    }
-
-
-def _responses_output(booking: Booking) -> dict:
-    responses = {
-        **booking.responses,
-        "name": booking.attendee["name"],
-        "email": booking.attendee["email"],
-        "guests": list(booking.guests),
-    }
-    if "phoneNumber" in booking.attendee:
-        responses["attendeePhoneNumber"] = booking.attendee["phoneNumber"]
-    return responses

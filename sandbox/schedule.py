@@ -42,15 +42,26 @@ class SandboxError(Exception):
     """An answer the sandbox gives instead of data; `sandbox.py` renders it like Nest would.
 
     `bare` selects Nest's bare `{"statusCode", "message"}` body, which some real errors use
-    (contract §2.7) instead of the main `{"status": "error", ...}` envelope.
+    (contract §2.7) instead of the main `{"status": "error", ...}` envelope. `code` is for the
+    filters that name the error themselves and send no details: the tRPC filter ("TRPCError")
+    and the Prisma filter ("CONFLICT").
     """
 
-    def __init__(self, status: int, message: str, *, bare: bool = False, details: dict | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        bare: bool = False,
+        details: dict | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.bare = bare
         self.details = details
+        self.code = code
 
 
 def bad_request(message: str | list[str]) -> SandboxError:
@@ -278,7 +289,7 @@ def event_type_output(event_type: EventTypeConfig, calendar: SandboxCalendar) ->
         "slug": event_type.slug,
         "description": event_type.description,
         "locations": [dict(location) for location in event_type.locations],
-        "bookingFields": _booking_fields(),
+        "bookingFields": booking_fields(),
         "disableGuests": False,
         "slotInterval": event_type.length,
         "minimumBookingNotice": calendar.minimum_notice_minutes,
@@ -345,7 +356,9 @@ def _confirmation_policy(event_type: EventTypeConfig) -> dict:
     return {"type": "always", "blockUnconfirmedBookingsInBooker": True}
 
 
-def _booking_fields() -> list[dict]:
+def booking_fields() -> list[dict]:
+    """The booking form every sandbox event type has; webhook `responses` follow it too."""
+
     def default(slug: str, label: str, required: bool) -> dict:
         return {
             "type": slug,

@@ -9,25 +9,30 @@ shared/contracts/calcom-api.md, plus knobs that make it fail the ways the real o
     with start_sandbox(clock=lambda: fixed_now) as sandbox:
         requests.get(f"{sandbox.base_url}/slots", ...)
 
-`manage.py calcom_sandbox` runs it in the foreground. Stdlib only: http.server, json, zoneinfo
-(and core.clock, so the suite's pinned time reaches it). Modules: sandbox.schedule (event types,
-working hours, bounds), sandbox.bodies (request bodies), sandbox.bookings (the in-memory
-bookings), sandbox.api (routes, versions, response bodies) and this one (socket, auth,
-throttling, faults). It is a development app: no production module imports it.
+Every booking change is also sent as a signed Cal.com webhook to the subscriptions made with
+`POST /v2/webhooks` (or `sandbox.webhooks.subscribe(url, secret=...)`); tests wait for them
+with `sandbox.webhooks.wait_idle()` and read `sandbox.webhooks.deliveries()`.
+
+`manage.py calcom_sandbox` runs it in the foreground. Stdlib only: http.server, json, zoneinfo,
+urllib (and core.clock, so the suite's pinned time reaches it). Modules: sandbox.schedule (event
+types, working hours, bounds), sandbox.bodies (request bodies), sandbox.bookings (the in-memory
+bookings) and sandbox.booking_output (how they are shown), sandbox.api and sandbox.queries
+(routes, versions, query strings, response bodies), sandbox.webhooks and
+sandbox.webhook_payloads (subscriptions, deliveries, payloads), sandbox.limits (rate limit,
+fault knobs) and this one (socket, auth, errors). It is a development app: no production module
+imports it.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
-import math
 import random
 import threading
-import time
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -39,6 +44,13 @@ from sandbox.api import (
     match_route,
 )
 from sandbox.bookings import BookingLedger
+from sandbox.limits import (
+    DEFAULT_HANG_SECONDS,
+    DEFAULT_RATE_LIMIT,
+    Faults,
+    RateLimiter,
+    RateLimitState,
+)
 from sandbox.schedule import (
     Clock,
     SandboxCalendar,
@@ -46,9 +58,8 @@ from sandbox.schedule import (
     format_utc,
     utc_now,
 )
+from sandbox.webhooks import DEFAULT_DELIVERY_TIMEOUT, WebhookDispatcher, WebhookStore
 
-DEFAULT_RATE_LIMIT = 120  # per API key and minute, the real v2 default (contract §2.9)
-DEFAULT_HANG_SECONDS = 15.0
 THROTTLED = "CustomThrottlerGuard - Too many requests. Please try again later."
 INTERNAL_ERROR = "There was an error, please try again later."
 NO_CREDENTIALS = (
@@ -60,9 +71,16 @@ ERROR_CODES = {
     400: "BadRequestException",
     401: "UnauthorizedException",
     404: "NotFoundException",
+    409: "ConflictException",
     429: "ThrottlerException",
 }
-ERROR_PHRASES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests"}
+ERROR_PHRASES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    409: "Conflict",
+    429: "Too Many Requests",
+}
 
 
 @dataclass(frozen=True)
@@ -73,61 +91,6 @@ class ApiResponse:
     delay_seconds: float = 0.0  # latency knob, plus the hang of a create-then-timeout
 
 
-@dataclass(frozen=True)
-class RateLimitState:
-    limit: int
-    remaining: int
-    reset_seconds: int
-    exceeded: bool
-
-    def headers(self) -> dict[str, str]:
-        """Named after the "default" limit; Reset is seconds left, not an epoch (§2.9)."""
-        return {
-            "X-RateLimit-Limit-Default": str(self.limit),
-            "X-RateLimit-Remaining-Default": str(self.remaining),
-            "X-RateLimit-Reset-Default": str(self.reset_seconds),
-        }
-
-
-@dataclass
-class RateLimiter:
-    """A fixed window per key: the bearer token, or the client IP for anonymous calls."""
-
-    limit: int
-    window_seconds: float = 60.0
-    monotonic: Callable[[], float] = time.monotonic
-    _windows: dict[str, tuple[float, int]] = field(default_factory=dict, init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-
-    def hit(self, key: str) -> RateLimitState:
-        now = self.monotonic()
-        with self._lock:
-            started, count = self._windows.get(key, (now, 0))
-            if now - started >= self.window_seconds:
-                started, count = now, 0
-            count += 1
-            self._windows[key] = (started, count)
-        reset = math.ceil(self.window_seconds - (now - started))
-        return RateLimitState(self.limit, max(self.limit - count, 0), reset, count > self.limit)
-
-
-@dataclass(frozen=True)
-class Faults:
-    """Ways to make the sandbox misbehave; each rate is the fraction of requests affected."""
-
-    error_rate: float = 0.0  # answer 500 INTERNAL_SERVER_ERROR instead of serving
-    latency_ms: int = 0  # added before every answer
-    create_then_timeout_rate: float = 0.0  # POST /v2/bookings books, then hangs `hang_seconds`
-    hang_seconds: float = DEFAULT_HANG_SECONDS
-
-    def __post_init__(self) -> None:
-        for name in ("error_rate", "create_then_timeout_rate"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1")
-        if self.latency_ms < 0 or self.hang_seconds < 0:
-            raise ValueError("latency_ms and hang_seconds must not be negative")
-
-
 class SandboxApp:
     """Socket-free request handling: throttle, faults, route, version, auth, endpoint."""
 
@@ -136,13 +99,14 @@ class SandboxApp:
         *,
         calendar: SandboxCalendar,
         ledger: BookingLedger,
+        webhooks: WebhookStore,
         api_key: str | None = None,
         rate_limit: int | None = DEFAULT_RATE_LIMIT,
         faults: Faults | None = None,
         seed: int | str | None = None,
     ) -> None:
         self.calendar = calendar
-        self.api = SandboxApi(calendar, ledger)
+        self.api = SandboxApi(calendar, ledger, webhooks)
         self.api_key = api_key
         self.limiter = RateLimiter(rate_limit) if rate_limit else None
         self.faults = faults or Faults()
@@ -211,8 +175,8 @@ class SandboxApp:
         if error.bare:
             return {"statusCode": error.status, "message": error.message}
         body = {"status": "error", "timestamp": format_utc(self.calendar.now()), "path": request.target}
-        if error.status >= 500:  # the Prisma filter's catch-all: no details
-            body["error"] = {"code": "INTERNAL_SERVER_ERROR", "message": error.message}
+        if error.code or error.status >= 500:  # tRPC or Prisma filters: their own code, no details
+            body["error"] = {"code": error.code or "INTERNAL_SERVER_ERROR", "message": error.message}
             return body
         details = error.details or {
             "message": error.message,
@@ -313,11 +277,16 @@ class SandboxServer:
         hang_seconds: float = DEFAULT_HANG_SECONDS,
         seed: int | str | None = None,
         log: Callable[[str], None] | None = None,
+        webhook_timeout: float = DEFAULT_DELIVERY_TIMEOUT,
     ) -> None:
         if calendar is not None and clock is not None:
             raise TypeError("pass the clock to the SandboxCalendar you pass in")
         self.calendar = calendar or SandboxCalendar(clock=clock or utc_now)
-        self.bookings = BookingLedger(self.calendar, seed=seed)
+        # One account, the API key's owner, holds every event type and every subscription.
+        owner = next((et.hosts[0].id for et in self.calendar.event_types), 1)
+        store = WebhookStore(user_id=owner, seed=seed)
+        self.webhooks = WebhookDispatcher(store, self.calendar.now, log=log, timeout=webhook_timeout)
+        self.bookings = BookingLedger(self.calendar, seed=seed, on_change=self.webhooks.publish)
         faults = Faults(
             error_rate=error_rate,
             latency_ms=latency_ms,
@@ -327,6 +296,7 @@ class SandboxServer:
         self.app = SandboxApp(
             calendar=self.calendar,
             ledger=self.bookings,
+            webhooks=store,
             api_key=api_key,
             rate_limit=rate_limit,
             faults=faults,
@@ -362,6 +332,7 @@ class SandboxServer:
             self._thread.join()
             self._thread = None
         self._httpd.server_close()
+        self.webhooks.close()
 
     def __enter__(self) -> SandboxServer:
         return self.start()

@@ -1,14 +1,14 @@
 """The local Cal.com sandbox behaves like API v2 as the contract describes it.
 
-Every test talks HTTP to an in-process sandbox on a free port. The sandbox runs on its own clock,
-fixed at 09:00 in Berlin on the first Monday at least a day after the pinned now, so slots and
-bounds are deterministic; every day a test names is counted from that Monday (`day(TUE)`).
+Every test talks HTTP to an in-process sandbox on a free port (conftest.py). The sandbox runs on
+its own clock, fixed at 09:00 in Berlin on the first Monday at least a day after the pinned now,
+so slots and bounds are deterministic; every day a test names is counted from that Monday
+(`day(TUE)`, tests/sandbox/helpers.py).
 """
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, timedelta
 
 import pytest
 import requests
@@ -18,137 +18,33 @@ from sandbox.bookings import HOSTS_UNAVAILABLE, OUT_OF_BOUNDS, USER_UNAVAILABLE
 from sandbox.schedule import TEAM_HOSTS, TEAM_PRAXIS, EventTypeConfig, SandboxCalendar
 from sandbox.server import start_sandbox
 from tests import timeline
-
-API_KEY = "cal_test_sandbox_key"
-# cal-api-version values (API identifiers, not calendar dates).
-BOOKINGS, SLOTS, EVENT_TYPES = "2024-08-13", "2024-09-04", "2024-06-14"
-BERLIN, NEW_YORK, AUCKLAND = timeline.BERLIN, ZoneInfo("America/New_York"), ZoneInfo("Pacific/Auckland")
-# Days of the sandbox clock's week, as offsets from its Monday.
-MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
-
-
-def clock_monday() -> date:
-    """The Monday the sandbox's clock stands on: the first at least a day after the pinned now."""
-    return timeline.weekday_ahead(1, weekday=MON)
-
-
-def day(offset: int) -> date:
-    """The day `offset` days after the clock's Monday."""
-    return clock_monday() + timedelta(days=offset)
-
-
-def iso(offset: int) -> str:
-    """day(offset) as /v2/slots takes and keys it: 'YYYY-MM-DD'."""
-    return day(offset).isoformat()
-
-
-def wall(offset: int, hhmm: str, zone: ZoneInfo = BERLIN) -> datetime:
-    """`hhmm` on the wall clock of `zone` on day(offset)."""
-    return timeline.at(day(offset), hhmm, zone)
-
-
-def shown(moment: datetime, zone: ZoneInfo = BERLIN) -> str:
-    """A slot start as /v2/slots writes it for `timeZone=zone` (Luxon's toISO, UTC with a Z)."""
-    return timeline.z(moment, millis=True) if zone is UTC else timeline.cal_local(moment, zone)
-
-
-def stored(moment: datetime) -> str:
-    """A time as the bookings API writes it: UTC with milliseconds and a Z."""
-    return timeline.z(moment, millis=True)
-
-
-def on_the_wire(value):
-    """Query and body values: a date as 'YYYY-MM-DD', an instant as UTC with a Z."""
-    if isinstance(value, datetime):
-        return timeline.z(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(pinned_clock):
-    return FakeClock(wall(MON, "09:00"))
-
-
-@pytest.fixture
-def sandbox(clock):
-    with start_sandbox(clock=clock, api_key=API_KEY, seed=7) as server:
-        yield server
-
-
-def headers(version: str | None, key: str | None = API_KEY) -> dict:
-    sent = {}
-    if version:
-        sent["cal-api-version"] = version
-    if key:
-        sent["Authorization"] = f"Bearer {key}"
-    return sent
-
-
-def slots(sandbox, **params) -> requests.Response:
-    params = {"eventTypeId": 1001, "timeZone": "Europe/Berlin", **params}
-    params = {name: on_the_wire(value) for name, value in params.items()}
-    return requests.get(f"{sandbox.base_url}/slots", params=params, headers=headers(SLOTS), timeout=5)
-
-
-def slot_starts(sandbox, **params) -> dict[str, list[str]]:
-    response = slots(sandbox, **params)
-    assert response.status_code == 200, response.text
-    return {day: [slot["start"] for slot in found] for day, found in response.json()["data"].items()}
-
-
-def book(
-    sandbox, start: datetime | str, event_type_id: int = 1001, *, timeout: float = 5, **fields
-) -> requests.Response:
-    body = {
-        "start": on_the_wire(start),
-        "eventTypeId": event_type_id,
-        "attendee": {
-            "name": "Alice Caller",
-            "email": "alice@example.com",
-            "timeZone": "Europe/Berlin",
-            "language": "de",
-        },
-        "metadata": {"callId": "call-1"},
-        **fields,
-    }
-    return requests.post(
-        f"{sandbox.base_url}/bookings", json=body, headers=headers(BOOKINGS), timeout=timeout
-    )
-
-
-def booked(sandbox, start: datetime | str, event_type_id: int = 1001, **fields) -> dict:
-    response = book(sandbox, start, event_type_id, **fields)
-    assert response.status_code == 201, response.text
-    return response.json()["data"]
-
-
-def list_bookings(sandbox, **params) -> dict:
-    params = {name: on_the_wire(value) for name, value in params.items()}
-    response = requests.get(
-        f"{sandbox.base_url}/bookings", params=params, headers=headers(BOOKINGS), timeout=5
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def post(sandbox, path: str, body: dict, key: str | None = API_KEY) -> requests.Response:
-    body = {name: on_the_wire(value) for name, value in body.items()}
-    return requests.post(f"{sandbox.base_url}{path}", json=body, headers=headers(BOOKINGS, key), timeout=5)
-
-
-def error_message(response: requests.Response) -> str:
-    return response.json()["error"]["message"]
-
+from tests.sandbox.helpers import (
+    AUCKLAND,
+    BERLIN,
+    BOOKINGS,
+    EVENT_TYPES,
+    MON,
+    NEW_YORK,
+    SAT,
+    SLOTS,
+    SUN,
+    THU,
+    TUE,
+    WED,
+    book,
+    booked,
+    day,
+    error_message,
+    headers,
+    iso,
+    list_bookings,
+    post,
+    shown,
+    slot_starts,
+    slots,
+    stored,
+    wall,
+)
 
 # -- slots --------------------------------------------------------------------------------------
 

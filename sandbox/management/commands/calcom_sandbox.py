@@ -7,7 +7,8 @@ from sandbox.server import DEFAULT_HANG_SECONDS, DEFAULT_RATE_LIMIT, SandboxServ
 class Command(BaseCommand):
     help = (
         "Run the local Cal.com API v2 sandbox (event types, slots, bookings in memory) until "
-        "interrupted. The demo tenant books against http://127.0.0.1:8025/v2."
+        "interrupted; booking changes go out as Cal.com webhooks to the subscribed URLs. The demo "
+        "tenant books against http://127.0.0.1:8025/v2."
     )
 
     def add_arguments(self, parser):
@@ -41,6 +42,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seed", type=int, default=None, help="Seed for booking uids and fault draws (repeatable runs)."
         )
+        parser.add_argument(
+            "--webhook-url",
+            default=None,
+            help="Subscribe this URL to every booking webhook at start (POST /v2/webhooks does the same).",
+        )
+        parser.add_argument(
+            "--webhook-secret", default=None, help="Secret that signs those webhooks (X-Cal-Signature-256)."
+        )
 
     def handle(self, *args, **options):
         try:
@@ -58,6 +67,8 @@ class Command(BaseCommand):
             )
         except (ValueError, OSError) as exc:
             raise CommandError(f"Cannot start the sandbox: {exc}") from exc
+        if options["webhook_url"]:
+            server.webhooks.subscribe(options["webhook_url"], secret=options["webhook_secret"])
         self._describe(server, options)
         try:
             server.serve_forever()
@@ -77,6 +88,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  event type {event_type.id} {event_type.title!r} {event_type.length} min{team}{confirm}"
             )
+        for subscription in server.webhooks.store.list():
+            signed = "signed" if subscription["secret"] else "unsigned"
+            triggers = ", ".join(subscription["triggers"])
+            self.stdout.write(f"Webhooks ({signed}) to {subscription['subscriberUrl']}: {triggers}")
         self.stdout.write(
             f"Faults: error rate {options['error_rate']}, latency {options['latency_ms']} ms, "
             f"create-then-timeout rate {options['create_then_timeout_rate']} "
