@@ -1,8 +1,8 @@
-"""Per-company request limits for the Retell endpoints, shared by every process.
+"""Per-company request limits for the endpoints vendors call, shared by every process.
 
-Each endpoint kind (webhooks, inbound calls, functions) has its own budget, so a flood of
-webhooks never starves the live call; the company's `retell_rate_limit` (staff can raise it)
-or RETELL_RATE_LIMIT applies to each.
+Each endpoint kind (Retell webhooks, inbound calls, functions; Cal.com's notices) has its own
+budget, so a flood of webhooks never starves the live call; the company's `retell_rate_limit`
+(staff can raise it) or RETELL_RATE_LIMIT applies to each.
 """
 
 from django.conf import settings

@@ -12,11 +12,11 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
-from askpro.api import PayloadTooLarge, strict_json_object
+from askpro.api import strict_json_object
+from askpro.endpoints import check_body_size, raw_body
 from companies.crypto import DecryptionError
 from companies.models import Company
 from companies.phone_lookup import phone_number_owner
@@ -82,9 +82,7 @@ def check_source(request) -> None:
     allowed = settings.RETELL_ALLOWED_IPS
     if allowed and not _address_allowed(request.META.get("REMOTE_ADDR", ""), allowed):
         raise exceptions.PermissionDenied("Source address not allowed.")
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > settings.RETELL_WEBHOOK_MAX_BYTES:
-        raise PayloadTooLarge()
+    check_body_size(request)
 
 
 def _address_allowed(address: str, allowed: list[str]) -> bool:
@@ -93,14 +91,6 @@ def _address_allowed(address: str, allowed: list[str]) -> bool:
         return any(ip in ipaddress.ip_network(entry, strict=False) for entry in allowed)
     except ValueError:
         return False
-
-
-def raw_body(request) -> bytes:
-    """The body exactly as signed (Django keeps it, so DRF's parser can still read it later)."""
-    try:
-        return request._request.body
-    except RequestDataTooBig:
-        raise PayloadTooLarge() from None
 
 
 def check_signature(request, company: Company) -> None:

@@ -14,12 +14,10 @@ import logging
 import time
 
 from rest_framework import status
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from askpro import metrics
-from askpro.api import EnvelopeRenderer, JSONOnly, StrictJSONParser
+from askpro.endpoints import CompanyEndpoint
 from telephony.functions import function_answer
 from telephony.inbound import inbound_variables
 from telephony.inbox import webhook_event_record
@@ -30,29 +28,12 @@ from telephony.serializers import (
     InboundSerializer,
     WebhookSerializer,
 )
-from telephony.throttles import CompanyRateThrottle
 
 logger = logging.getLogger(__name__)
 
 
-class IsVerifiedCompany(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        return request.auth is not None
-
-
-class RetellView(APIView):
+class RetellView(CompanyEndpoint):
     authentication_classes = [RetellSignatureAuthentication]
-    permission_classes = [IsVerifiedCompany]
-    throttle_classes = [CompanyRateThrottle]
-    parser_classes = [StrictJSONParser]
-    renderer_classes = [EnvelopeRenderer]
-    content_negotiation_class = JSONOnly
-    throttle_scope = ""
-
-    def validated(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
 
 class WebhookView(RetellView):

@@ -269,7 +269,9 @@ def notice_from_body(raw: bytes) -> CalendarNotice | None:
         uid = str(payload.get("bookingUid") or "")
         return CalendarNotice(trigger, sent_at, uid, no_show=any(marked))
     booking = _notified_booking(payload, TRIGGERS[trigger], sent_at)
-    replaced = _replaced_booking(payload, booking) if trigger == "BOOKING_RESCHEDULED" else None
+    # A move arrives as RESCHEDULED, or as REQUESTED when the host must confirm the new time;
+    # the booking it replaced gets no notice of its own.
+    replaced = _replaced_booking(payload, booking)
     return CalendarNotice(trigger, sent_at, booking.uid, booking=booking, replaced=replaced)
 
 

@@ -232,8 +232,9 @@ class CalcomClient(JsonHttpClient):
         body = {"active": active, "subscriberUrl": subscriber_url, "triggers": triggers, "secret": secret}
         return self._data("create_webhook", "POST", "/webhooks", WEBHOOKS_API_VERSION, body=body)
 
-    def update_webhook(self, webhook_id: int, **fields) -> dict:
-        """Change a subscription: `subscriber_url`, `triggers`, `secret`, `active`."""
+    def update_webhook(self, webhook_id: str, **fields) -> dict:
+        """Change a subscription: `subscriber_url`, `triggers`, `secret`, `active`. Ids are uuid
+        strings, whatever the OpenAPI says (Cal.com's webhooks e2e spec expects a string)."""
         names = {
             "subscriber_url": "subscriberUrl",
             "triggers": "triggers",
@@ -241,7 +242,7 @@ class CalcomClient(JsonHttpClient):
             "active": "active",
         }
         body = {names[name]: value for name, value in fields.items()}
-        path = f"/webhooks/{_id(webhook_id)}"
+        path = f"/webhooks/{_uid(str(webhook_id))}"
         return self._data(
             "update_webhook",
             "PATCH",

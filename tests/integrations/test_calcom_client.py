@@ -484,7 +484,7 @@ def test_create_webhook_posts_url_triggers_and_secret(wire, client):
         triggers=["BOOKING_CREATED", "BOOKING_CANCELLED"],
         secret="whsec-not-real",
     )
-    assert created["id"] == 301
+    assert created["id"] == "9f3c2d1e-6b7a-4e58-8c90-1a2b3c4d5e6f"
     assert sent_json(wire.calls[0]) == {
         "active": True,
         "subscriberUrl": "https://askpro.example.com/api/calcom/webhook/key-alpha",
@@ -499,13 +499,16 @@ def test_list_webhooks_reads_pages_until_a_short_one(wire, client):
     wire.get(BASE + "/webhooks", json=load("webhooks_list.json"))
     wire.get(BASE + "/webhooks", json={"status": "success", "data": []})
     listed = client.list_webhooks(take=2)
-    assert [w["id"] for w in listed] == [300, 301]
+    assert [w["subscriberUrl"] for w in listed] == [
+        "https://hooks.zapier.example/cal",
+        "https://askpro.example.com/api/calcom/webhook/key-alpha",
+    ]
     assert [query(c) for c in wire.calls] == [{"take": "2", "skip": "0"}, {"take": "2", "skip": "2"}]
 
 
 def test_update_webhook_patches_only_what_it_is_given(wire, client):
-    wire.patch(BASE + "/webhooks/301", json=load("webhook.json"))
-    client.update_webhook(301, secret="whsec-new", active=True)
+    wire.patch(BASE + "/webhooks/9f3c2d1e-6b7a-4e58-8c90-1a2b3c4d5e6f", json=load("webhook.json"))
+    client.update_webhook("9f3c2d1e-6b7a-4e58-8c90-1a2b3c4d5e6f", secret="whsec-new", active=True)
     assert sent_json(wire.calls[0]) == {"secret": "whsec-new", "active": True}
     assert wire.calls[0].request.method == "PATCH"
 

@@ -113,9 +113,7 @@ def test_processing_is_enqueued_after_commit(
     clinic, deliver, django_capture_on_commit_callbacks, monkeypatch
 ):
     queued = []
-    monkeypatch.setattr(
-        "telephony.inbox.enqueue", lambda func, *args, queue: queued.append((func, args, queue))
-    )
+    monkeypatch.setattr("askpro.inbox.enqueue", lambda func, *args, queue: queued.append((func, args, queue)))
     with django_capture_on_commit_callbacks(execute=True):
         deliver(clinic, webhook_payload("call_started"))
     event = WebhookEvent.objects.get()
