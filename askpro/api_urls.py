@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("telephony.urls")),
+    path("", include("booking.urls")),
 ]

@@ -22,6 +22,12 @@ from integrations import metrics as integration_metrics
 webhook_total = Counter(
     "mcp_webhook_total", "Retell webhook deliveries by event and outcome", ["event", "status"]
 )
+calendar_notice_total = Counter(
+    "mcp_calendar_notice_total", "Cal.com booking webhooks by trigger and outcome", ["trigger", "status"]
+)
+calendar_repairs_total = Counter(
+    "mcp_calendar_repairs_total", "Appointments reconciliation changed to agree with Cal.com", ["change"]
+)
 booking_total = Counter("mcp_booking_total", "Booking attempts by outcome", ["status"])
 cache_hits_total = Counter("mcp_cache_hits_total", "Integration cache hits", ["cache"])
 cache_misses_total = Counter("mcp_cache_misses_total", "Integration cache misses", ["cache"])
@@ -29,7 +35,7 @@ appointments_created_total = Counter(
     "appointments_created_total", "Appointments created by source", ["source"]
 )
 rate_limited_total = Counter(
-    "mcp_rate_limited_total", "Retell requests refused by a company's rate limit", ["endpoint"]
+    "mcp_rate_limited_total", "Vendor requests refused by a company's rate limit", ["endpoint"]
 )
 calls_processed_total = Counter("calls_processed_total", "Post-call processing outcomes", ["outcome"])
 function_calls_total = Counter(

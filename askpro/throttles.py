@@ -23,7 +23,7 @@ class CompanyRateThrottle(BaseThrottle):
         if company is None:
             return True
         limit = company.retell_rate_limit or settings.RETELL_RATE_LIMIT
-        self.decision = rate_limit_hit(f"retell:{view.throttle_scope}:{company.pk}", limit=limit)
+        self.decision = rate_limit_hit(f"company:{view.throttle_scope}:{company.pk}", limit=limit)
         if not self.decision.allowed:
             metrics.rate_limited_total.labels(view.throttle_scope).inc()
         return self.decision.allowed

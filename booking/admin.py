@@ -2,15 +2,30 @@ from django.contrib import admin, messages
 
 from booking.models import (
     Appointment,
+    AppointmentChange,
     AppointmentSource,
     AppointmentStatus,
     BookingRequest,
-    BookingRequestStatus,
+    CalendarNotice,
     Customer,
+    WorkStatus,
 )
-from booking.services import BookingError, appointment_cancel, booking_request_retry, event_type_check
-from companies.admin_scoping import CompanyScopedAdmin
-from companies.models import Branch
+from booking.notices import (
+    LOOPBACK_WARNING,
+    calendar_notice_process,
+    calendar_notices_connect,
+    calendar_notices_url,
+    is_loopback,
+)
+from booking.services import (
+    BookingError,
+    appointment_cancel,
+    appointment_change_retry,
+    booking_request_retry,
+    event_type_check,
+)
+from companies.admin_scoping import CompanyScopedAdmin, RecordedWorkAdmin
+from companies.models import Branch, Company
 
 
 @admin.register(Customer)
@@ -45,15 +60,24 @@ class RetryPermission:
 
 @admin.register(Appointment)
 class AppointmentAdmin(RetryPermission, CompanyScopedAdmin):
-    list_display = ["start", "branch", "customer", "status", "source", "company", "attempts"]
-    list_filter = ["company", "status", "source", "branch"]
+    list_display = ["start", "branch", "attendee_name", "customer", "status", "source", "company", "attempts"]
+    list_filter = ["company", "status", "source", "branch", "no_show"]
     list_select_related = ["company", "branch", "customer"]
-    search_fields = ["customer__phone", "customer__name", "calcom_booking_uid", "calls__retell_call_id"]
+    search_fields = [
+        "attendee_name",
+        "customer__phone",
+        "customer__name",
+        "calcom_booking_uid",
+        "calls__retell_call_id",
+    ]
     autocomplete_fields = ["company", "branch", "customer"]
     date_hierarchy = "start"
     readonly_fields = [
         "calcom_booking_id",
         "calcom_booking_uid",
+        "host_email",
+        "calendar_changed_at",
+        "no_show",
         "rescheduled_from",
         "attempts",
         "failure_reason",
@@ -96,8 +120,16 @@ class AppointmentAdmin(RetryPermission, CompanyScopedAdmin):
         )
 
 
+def _outcome(label: str, service) -> tuple[bool, str]:
+    """Whether `service()` worked, and what to tell staff about `label`."""
+    try:
+        return True, f"{label}: {service().message}"
+    except BookingError as exc:
+        return False, f"{label}: {exc.message}"
+
+
 @admin.register(BookingRequest)
-class BookingRequestAdmin(RetryPermission, CompanyScopedAdmin):
+class BookingRequestAdmin(RecordedWorkAdmin):
     """Every booking wish as received: what happened to it and why, replayable."""
 
     list_display = ["created_at", "company", "source", "status", "attempts", "call_id", "next_attempt_at"]
@@ -105,40 +137,60 @@ class BookingRequestAdmin(RetryPermission, CompanyScopedAdmin):
     list_select_related = ["company"]
     search_fields = ["call_id", "idempotency_key"]
     date_hierarchy = "created_at"
-    readonly_fields = [
-        "company",
-        "idempotency_key",
-        "status",
-        "source",
-        "call_id",
-        "payload",
-        "result",
-        "appointment",
-        "attempts",
-        "last_error",
-        "lease_until",
-        "next_attempt_at",
-        "created_at",
-        "updated_at",
-    ]
+    rerun_permission = "booking.change_bookingrequest"
     actions = ["retry"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    @admin.action(description="Retry now", permissions=["retry"])
-    def retry(self, request, queryset):
-        pending = queryset.filter(status__in=[BookingRequestStatus.RETRYING, BookingRequestStatus.FAILED])
-        _run_each(
-            self,
-            request,
-            pending,
-            lambda r: booking_request_retry(booking_request=r, include_failed=True),
-            "Retry",
+    def rerun(self, booking_request) -> tuple[bool, str]:
+        label = f"Booking request {booking_request.pk}"
+        return _outcome(
+            label, lambda: booking_request_retry(booking_request=booking_request, include_failed=True)
         )
+
+    @admin.action(description="Retry now", permissions=["rerun"])
+    def retry(self, request, queryset):
+        self.rerun_each(request, queryset.filter(status__in=[WorkStatus.RETRYING, WorkStatus.FAILED]))
+
+
+@admin.register(AppointmentChange)
+class AppointmentChangeAdmin(RecordedWorkAdmin):
+    """Every move and cancellation as asked for: what happened to it and why, retryable."""
+
+    list_display = ["created_at", "kind", "appointment", "source", "status", "attempts", "company"]
+    list_filter = ["company", "kind", "status", "source"]
+    list_select_related = ["company", "appointment"]
+    search_fields = ["call_id", "appointment__calcom_booking_uid"]
+    date_hierarchy = "created_at"
+    rerun_permission = "booking.change_appointmentchange"
+    actions = ["retry"]
+
+    def rerun(self, change) -> tuple[bool, str]:
+        label = f"{change.get_kind_display()} of appointment {change.appointment_id}"
+        return _outcome(label, lambda: appointment_change_retry(change=change, include_failed=True))
+
+    @admin.action(description="Retry now", permissions=["rerun"])
+    def retry(self, request, queryset):
+        self.rerun_each(request, queryset.filter(status__in=[WorkStatus.RETRYING, WorkStatus.FAILED]))
+
+
+@admin.register(CalendarNotice)
+class CalendarNoticeAdmin(RecordedWorkAdmin):
+    """Cal.com's booking webhooks as delivered; the raw body is read-only, failures replayable."""
+
+    list_display = ["received_at", "trigger", "booking_uid", "status", "attempts", "company"]
+    list_filter = ["company", "status", "trigger"]
+    list_select_related = ["company"]
+    search_fields = ["booking_uid"]
+    date_hierarchy = "received_at"
+    rerun_permission = "booking.change_calendarnotice"
+    actions = ["replay"]
+
+    def rerun(self, notice) -> tuple[bool, str]:
+        result = calendar_notice_process(notice_id=notice.pk, include_failed=True)
+        return bool(result.get("success")), f"{notice.trigger} {notice.booking_uid}: {result.get('message')}"
+
+    @admin.action(description="Replay (process again)", permissions=["rerun"])
+    def replay(self, request, queryset):
+        self.rerun_each(request, queryset)
 
 
 @admin.action(description="Check event type in Cal.com", permissions=["view"])
@@ -153,6 +205,27 @@ def check_event_type(modeladmin, request, queryset):
             modeladmin.message_user(request, f"{branch.name}: {found.label}", messages.SUCCESS)
 
 
-# Branches are administered with the tenant (companies/admin.py); the Cal.com check is booking's.
+@admin.action(description="Connect Cal.com booking webhooks", permissions=["change"])
+def connect_calcom_webhooks(modeladmin, request, queryset):
+    """Cal.com sends each company's booking changes here (a new secret; an existing subscription
+    is repaired); a loopback PUBLIC_BASE_URL is pointed out, as Cal.com cannot reach it."""
+    for company in queryset:
+        url = calendar_notices_url(company=company)
+        try:
+            outcome = calendar_notices_connect(company=company)
+        except BookingError as exc:
+            modeladmin.message_user(request, f"{company}: {exc.message}", messages.ERROR)
+            continue
+        modeladmin.message_user(
+            request, f"{company}: Cal.com webhooks {outcome}; they go to {url}.", messages.SUCCESS
+        )
+        if is_loopback(url):
+            modeladmin.message_user(request, LOOPBACK_WARNING, messages.WARNING)
+
+
+# Branches and companies are administered with the tenant (companies/admin.py); the Cal.com
+# actions on them are booking's.
 _branch_admin = admin.site.get_model_admin(Branch)
 _branch_admin.actions = [*_branch_admin.actions, check_event_type]
+_company_admin = admin.site.get_model_admin(Company)
+_company_admin.actions = [*_company_admin.actions, connect_calcom_webhooks]

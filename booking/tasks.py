@@ -3,8 +3,10 @@
 import logging
 
 from askpro.correlation import bound
+from askpro.queues import enqueue
 from booking.changes import appointment_changes_due
 from booking.models import AppointmentChange, BookingRequest
+from booking.notices import calendar_notice_process, calendar_notices_due
 from booking.requests import booking_requests_due
 from booking.services import BookingError, appointment_change_retry, booking_request_retry
 
@@ -41,3 +43,19 @@ def retry_due_appointment_changes() -> int:
                 logger.info("retried appointment change %s: %s", change_id, exc.error_type)
             done += 1
     return done
+
+
+def process_calendar_notice(notice_id: int) -> dict:
+    with bound(f"calendar-notice-{notice_id}"):
+        return calendar_notice_process(notice_id=notice_id)
+
+
+def requeue_due_calendar_notices() -> int:
+    """Every minute: hand due retries and stuck notices back to the webhooks queue."""
+    with bound():
+        due = calendar_notices_due()
+        for notice_id in due:
+            enqueue("booking.tasks.process_calendar_notice", notice_id, queue="webhooks")
+        if due:
+            logger.info("re-queued %d calendar notices", len(due))
+        return len(due)

@@ -5,7 +5,7 @@ anything else is a 404, and every foreign-key choice they are offered is limited
 A staff user without a membership sees nothing at all (deny by default).
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import Http404
 
 from companies.models import Company
@@ -130,3 +130,34 @@ class CompanyScopedAdmin(_ScopedChoicesMixin, admin.ModelAdmin):
 class CompanyScopedInline(_ScopedChoicesMixin, admin.TabularInline):
     extra = 0
     show_change_link = True
+
+
+class RecordedWorkAdmin(CompanyScopedAdmin):
+    """Rows recorded before any work was done (an inbox, booking wishes, changes): read-only as
+    they were recorded, and run again by whoever may change them (`rerun_permission`).
+    Subclasses say how to run one again (`rerun`: whether it worked, and what to tell staff,
+    naming the row) and
+    offer it as an action with `permissions=["rerun"]` that calls `rerun_each`."""
+
+    rerun_permission = ""  # "app.change_model"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields if field.name != "id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_rerun_permission(self, request) -> bool:
+        # The rows stay read-only (has_change_permission); running them again is what "change" grants.
+        return request.user.has_perm(self.rerun_permission)
+
+    def rerun(self, row) -> tuple[bool, str]:
+        raise NotImplementedError
+
+    def rerun_each(self, request, queryset) -> None:
+        for row in queryset:
+            worked, message = self.rerun(row)
+            self.message_user(request, message, messages.SUCCESS if worked else messages.ERROR)

@@ -22,6 +22,8 @@ STAFF_PERMISSIONS = {
         "appointment": ["view", "change"],
         # "change" on these read-only rows is what lets staff retry and replay them.
         "bookingrequest": ["view", "change"],
+        "appointmentchange": ["view", "change"],
+        "calendarnotice": ["view", "change"],
     },
     "telephony": {"call": ["view"], "webhookevent": ["view", "change"]},
 }

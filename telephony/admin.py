@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from companies.admin_scoping import CompanyScopedAdmin
+from companies.admin_scoping import CompanyScopedAdmin, RecordedWorkAdmin
 from companies.models import Company
 from integrations.errors import IntegrationError
 from telephony.models import Call, WebhookEvent
@@ -42,7 +42,7 @@ class CallAdmin(CompanyScopedAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(CompanyScopedAdmin):
+class WebhookEventAdmin(RecordedWorkAdmin):
     """The inbox as Retell delivered it; the raw body is read-only, failures can be replayed."""
 
     list_display = ["received_at", "event", "call_id", "status", "attempts", "company", "next_attempt_at"]
@@ -50,39 +50,16 @@ class WebhookEventAdmin(CompanyScopedAdmin):
     list_select_related = ["company"]
     search_fields = ["call_id"]
     date_hierarchy = "received_at"
-    readonly_fields = [
-        "company",
-        "event",
-        "call_id",
-        "body",
-        "received_at",
-        "status",
-        "attempts",
-        "last_error",
-        "result",
-        "lease_until",
-        "next_attempt_at",
-        "processed_at",
-        "updated_at",
-    ]
+    rerun_permission = "telephony.change_webhookevent"
     actions = ["replay"]
 
-    def has_add_permission(self, request):
-        return False
+    def rerun(self, event) -> tuple[bool, str]:
+        result = webhook_event_process(event_id=event.pk, include_failed=True)
+        return bool(result.get("success")), f"{event.event} {event.call_id}: {result.get('message')}"
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_replay_permission(self, request) -> bool:
-        # The rows stay read-only (has_change_permission); replaying them is what "change" grants.
-        return request.user.has_perm("telephony.change_webhookevent")
-
-    @admin.action(description="Replay (process again)", permissions=["replay"])
+    @admin.action(description="Replay (process again)", permissions=["rerun"])
     def replay(self, request, queryset):
-        for event in queryset:
-            result = webhook_event_process(event_id=event.pk, include_failed=True)
-            level = messages.SUCCESS if result.get("success") else messages.ERROR
-            self.message_user(request, f"{event.event} {event.call_id}: {result.get('message')}", level)
+        self.rerun_each(request, queryset)
 
 
 # -- Retell actions on the company (the company admin itself lives with the tenant models) --------

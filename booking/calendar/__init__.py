@@ -3,7 +3,7 @@
 from urllib.parse import urlsplit
 
 from booking.calendar.calcom import CalcomCalendar
-from booking.calendar.port import Attendee, Calendar, CalendarBooking, EventType, NewBooking
+from booking.calendar.port import Attendee, Calendar, CalendarBooking, CalendarMessage, EventType, NewBooking
 from booking.errors import BookingError, ErrorType
 from companies.crypto import SecretUnusable, reveal_required
 from companies.models import Company
@@ -11,7 +11,15 @@ from integrations.breaker import breaker_for
 from integrations.calcom.client import CalcomClient
 from integrations.resilience import Gateway
 
-__all__ = ["Attendee", "Calendar", "CalendarBooking", "EventType", "NewBooking", "calendar_for"]
+__all__ = [
+    "Attendee",
+    "Calendar",
+    "CalendarBooking",
+    "CalendarMessage",
+    "EventType",
+    "NewBooking",
+    "calendar_for",
+]
 
 
 def calendar_for(company: Company) -> Calendar:

@@ -22,14 +22,13 @@
 A CalcomCalendar serves one operation: one client, its key decrypted once, its host's breaker.
 """
 
-import json
 import logging
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from booking.calendar.port import Attendee, CalendarBooking, CalendarNotice, EventType, NewBooking
+from booking.calendar.port import Attendee, CalendarBooking, CalendarMessage, EventType, NewBooking
 from booking.results import Slot
 from booking.times import local_day_bounds_utc, parse_datetime
 from integrations.calcom.client import (
@@ -159,16 +158,19 @@ class CalcomCalendar:
         return booking
 
     def subscribe(self, *, url: str, secret: str) -> str:
-        """One subscription per URL: a new one, or the one that exists given the secret and the
-        triggers we act on (and switched on)."""
+        """One subscription for our endpoint: a new one, or the one there is (at this URL, or at
+        this endpoint with an older webhook key) given the URL, the secret and the triggers we
+        act on, and switched on."""
         wanted = {"triggers": list(TRIGGERS), "secret": secret, "active": True}
-        existing = next(
-            (w for w in self._gateway.read("list_webhooks") if w.get("subscriberUrl") == url), None
+        listed = self._gateway.read("list_webhooks")
+        endpoint = url.rsplit("/", 1)[0]
+        existing = next((w for w in listed if w.get("subscriberUrl") == url), None) or next(
+            (w for w in listed if str(w.get("subscriberUrl") or "").rsplit("/", 1)[0] == endpoint), None
         )
         if existing is None:
             self._gateway.write("create_webhook", subscriber_url=url, **wanted)
             return "created"
-        self._gateway.write("update_webhook", existing["id"], **wanted)
+        self._gateway.write("update_webhook", existing["id"], subscriber_url=url, **wanted)
         return "repaired"
 
     def event_types(self, *, team_ids: Iterable[int]) -> list[EventType]:
@@ -252,10 +254,9 @@ def _attendee_of(attendee: dict, *, language, phone: str = "") -> Attendee:
     )
 
 
-def notice_from_body(raw: bytes) -> CalendarNotice | None:
-    """What a webhook delivery says, or None for a trigger we do not act on. Raises ValueError
-    for a body that is not a booking webhook at all."""
-    envelope = json.loads(raw)
+def notice_from(envelope: dict) -> CalendarMessage | None:
+    """What a webhook delivery (its parsed JSON body) says, or None for a trigger we do not act
+    on. Raises ValueError for a body that is not a booking webhook at all."""
     if not isinstance(envelope, dict) or not isinstance(envelope.get("payload"), dict):
         raise ValueError("not a Cal.com webhook: no payload object")
     trigger = str(envelope.get("triggerEvent") or "")
@@ -267,12 +268,12 @@ def notice_from_body(raw: bytes) -> CalendarNotice | None:
     if trigger == "BOOKING_NO_SHOW_UPDATED":
         marked = [bool(a.get("noShow")) for a in payload.get("attendees") or [] if isinstance(a, dict)]
         uid = str(payload.get("bookingUid") or "")
-        return CalendarNotice(trigger, sent_at, uid, no_show=any(marked))
+        return CalendarMessage(trigger, sent_at, uid, no_show=any(marked))
     booking = _notified_booking(payload, TRIGGERS[trigger], sent_at)
     # A move arrives as RESCHEDULED, or as REQUESTED when the host must confirm the new time;
     # the booking it replaced gets no notice of its own.
     replaced = _replaced_booking(payload, booking)
-    return CalendarNotice(trigger, sent_at, booking.uid, booking=booking, replaced=replaced)
+    return CalendarMessage(trigger, sent_at, booking.uid, booking=booking, replaced=replaced)
 
 
 def _notified_booking(payload: dict, implied_status: str, sent_at: datetime) -> CalendarBooking:

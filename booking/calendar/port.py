@@ -68,7 +68,7 @@ class CalendarBooking:
 
 
 @dataclass(frozen=True)
-class CalendarNotice:
+class CalendarMessage:
     """What the calendar told us on its own (a webhook): `booking` as it now stands;
     `replaced` the booking a move cancelled; `no_show` a changed absence."""
 

@@ -13,6 +13,7 @@ is registered for a refused action, and any request would be recorded in `wire.c
 Last, alice choosing company B's rows by id (a forged selection) changes nothing of company B.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,7 +26,14 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from responses import matchers
 
-from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus
+from booking.models import (
+    Appointment,
+    AppointmentChange,
+    AppointmentStatus,
+    BookingRequest,
+    BookingRequestStatus,
+    CalendarNotice,
+)
 from booking.services import BookingError, booking_create
 from companies.models import Company, PhoneNumber
 from companies.services import STAFF_PERMISSIONS, staff_member_add
@@ -159,12 +167,12 @@ def _request_succeeded(request, html) -> bool:
     return BookingRequest.objects.get(pk=request.pk).status == BookingRequestStatus.SUCCEEDED
 
 
-def _booked_appointment(company, wire) -> Appointment:
+def _booked_appointment(company, wire, uid: str = "bk") -> Appointment:
     return AppointmentFactory(
         company=company,
         branch=company.branches.get(),
         status=AppointmentStatus.BOOKED,
-        calcom_booking_uid=f"bk_{company.slug}",
+        calcom_booking_uid=f"{uid}_{company.slug}",
     )
 
 
@@ -193,6 +201,64 @@ def _failed_webhook_event(company, wire) -> WebhookEvent:
     )
 
 
+def _calcom_takes_the_subscription(wire, company) -> None:
+    wire.get(f"{CALCOM}/webhooks", json={"status": "success", "data": []})
+    wire.post(f"{CALCOM}/webhooks", json=calcom_fakes.fixture("webhook"), status=201)
+
+
+def _webhooks_connected(company, html) -> bool:
+    return bool(Company.objects.get(pk=company.pk).calcom_webhook_secret)
+
+
+def _failed_cancellation(company, wire) -> AppointmentChange:
+    """A cancellation Cal.com could not take (it was down): FAILED after its last attempt."""
+    appointment = _booked_appointment(company, wire, uid="bk_change")
+    return AppointmentChange.objects.create(
+        company=company,
+        appointment=appointment,
+        kind="cancel",
+        idempotency_key=f"cancel-{company.slug}",
+        source="admin",
+        payload={"reason": "Cancelled by staff"},
+        status="failed",
+        attempts=6,
+        last_error="Gave up after 6 attempts: The calendar service did not answer in time.",
+    )
+
+
+def _calcom_cancels_the_change(wire, change) -> None:
+    _calcom_cancels(wire, change.appointment)
+
+
+def _change_done(change, html) -> bool:
+    return AppointmentChange.objects.get(pk=change.pk).status == "succeeded" and _appointment_cancelled(
+        change.appointment, html
+    )
+
+
+def _failed_cancel_notice(company, wire) -> CalendarNotice:
+    """Cal.com's BOOKING_CANCELLED for the company's booking, whose first processing failed."""
+    appointment = _booked_appointment(company, wire, uid="bk_notice")
+    body = calcom_fakes.fixture("notice_booking_cancelled")
+    body["payload"].update(uid=appointment.calcom_booking_uid, eventTypeId=appointment.event_type_id)
+    return CalendarNotice.objects.create(
+        company=company,
+        trigger="BOOKING_CANCELLED",
+        booking_uid=appointment.calcom_booking_uid,
+        delivery_key=f"notice-{company.slug}",
+        body=json.dumps(body),
+        status="failed",
+        attempts=1,
+        last_error="OperationalError: the database went away",
+    )
+
+
+def _notice_replayed(notice, html) -> bool:
+    stored = CalendarNotice.objects.get(pk=notice.pk)
+    appointment = Appointment.objects.get(company=notice.company, calcom_booking_uid=notice.booking_uid)
+    return stored.status == "succeeded" and appointment.status == AppointmentStatus.CANCELLED
+
+
 def _event_replayed(event, html) -> bool:
     stored = WebhookEvent.objects.get(pk=event.pk)
     replayed = stored.status == WebhookEventStatus.PROCESSED and stored.attempts == 2
@@ -203,6 +269,13 @@ ACTIONS = {
     action.admin.split("_", 1)[1] + "." + action.name: action
     for action in [
         Action("companies_company", "rotate_webhook_key", _the_company, _no_vendor, _webhook_key_changed),
+        Action(
+            "companies_company",
+            "connect_calcom_webhooks",
+            _the_company,
+            _calcom_takes_the_subscription,
+            _webhooks_connected,
+        ),
         Action(
             "companies_company",
             "sync_phone_numbers",
@@ -239,6 +312,14 @@ ACTIONS = {
             _appointment_cancelled,
         ),
         Action("booking_bookingrequest", "retry", _failed_booking_request, _calcom_books, _request_succeeded),
+        Action(
+            "booking_appointmentchange",
+            "retry",
+            _failed_cancellation,
+            _calcom_cancels_the_change,
+            _change_done,
+        ),
+        Action("booking_calendarnotice", "replay", _failed_cancel_notice, _no_vendor, _notice_replayed),
         Action("telephony_webhookevent", "replay", _failed_webhook_event, _no_vendor, _event_replayed),
     ]
 }
@@ -253,10 +334,13 @@ MATRIX = {
     "company.rotate_webhook_key":              (NO,    YES,   YES),
     "company.sync_phone_numbers":              (NO,    YES,   YES),
     "company.validate_webhook_configuration":  (NO,    YES,   YES),
+    "company.connect_calcom_webhooks":         (NO,    YES,   YES),
     "branch.check_event_type":                 (YES,   YES,   YES),  # only reads Cal.com
     "appointment.retry_failed_booking":        (NO,    YES,   YES),
     "appointment.cancel_in_calcom":            (NO,    YES,   YES),
     "bookingrequest.retry":                    (NO,    YES,   YES),
+    "appointmentchange.retry":                 (NO,    YES,   YES),
+    "calendarnotice.replay":                   (NO,    YES,   YES),
     "webhookevent.replay":                     (NO,    YES,   YES),
 }
 # fmt: on
