@@ -262,5 +262,9 @@ RETELL_WEBHOOK_MAX_BYTES = env.int("RETELL_WEBHOOK_MAX_BYTES", default=2 * 1024 
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
 
-# Where Retell reaches us: used to print the webhook, inbound and function URLs for agents.
+# Where Retell and Cal.com reach us: the URLs printed for agents and subscribed for Cal.com.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+# Cal.com sends each webhook once: every so often each company's bookings from a day back to
+# this many days ahead are compared with ours and the differences repaired.
+CALENDAR_RECONCILE_DAYS_AHEAD = env.int("CALENDAR_RECONCILE_DAYS_AHEAD", default=30)

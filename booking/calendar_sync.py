@@ -154,6 +154,22 @@ def take_booking(appointment: Appointment, booking: CalendarBooking) -> None:
     appointment.calendar_changed_at = booking.changed_at or clock.now()
 
 
+def booking_difference(appointment: Appointment | None, booking: CalendarBooking) -> str:
+    """What applying `booking` would change of `appointment`, in a word ("" for nothing): added,
+    moved, cancelled, rejected, confirmed, pending or times."""
+    if appointment is None:
+        return "" if booking.ended or booking.rescheduled_to_uid else "added"
+    if booking.rescheduled_to_uid:
+        return "" if appointment.status == AppointmentStatus.RESCHEDULED else "moved"
+    status = STATUS_OF.get(booking.status)
+    if status is not None and status != appointment.status:
+        return "confirmed" if status == AppointmentStatus.BOOKED else str(status)
+    moved_in_time = (booking.start and booking.start != appointment.start) or (
+        booking.end and booking.end != appointment.end
+    )
+    return "times" if moved_in_time else ""
+
+
 def _link(previous: Appointment, new: Appointment) -> None:
     """`new` replaced `previous` in a move: the old one is rescheduled and points to it."""
     if previous.status != AppointmentStatus.RESCHEDULED:

@@ -7,6 +7,7 @@ from askpro.queues import enqueue
 from booking.changes import appointment_changes_due
 from booking.models import AppointmentChange, BookingRequest
 from booking.notices import calendar_notice_process, calendar_notices_due
+from booking.reconcile import calendars_reconcile
 from booking.requests import booking_requests_due
 from booking.services import BookingError, appointment_change_retry, booking_request_retry
 
@@ -59,3 +60,13 @@ def requeue_due_calendar_notices() -> int:
         if due:
             logger.info("re-queued %d calendar notices", len(due))
         return len(due)
+
+
+def reconcile_calendars() -> int:
+    """Every quarter hour: each company's appointments made to agree with its Cal.com."""
+    with bound():
+        reports = calendars_reconcile()
+        for report in reports:
+            if report.repairs:
+                logger.info("reconciled company %s: %s", report.company.pk, report.summary())
+        return sum(len(report.repairs) for report in reports)
