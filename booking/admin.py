@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
+from django.urls import path
 
+from booking import admin_edits
 from booking.models import (
     Appointment,
     AppointmentChange,
@@ -70,9 +72,19 @@ class AppointmentAdmin(RetryPermission, CompanyScopedAdmin):
         "calcom_booking_uid",
         "calls__retell_call_id",
     ]
-    autocomplete_fields = ["company", "branch", "customer"]
+    autocomplete_fields = ["customer"]
     date_hierarchy = "start"
+    # Cal.com holds these: they change through Cal.com (the Move, Cancel and Book forms, the
+    # calendar's notices), never by editing our row. Which customer record it belongs to is ours.
     readonly_fields = [
+        "company",
+        "branch",
+        "attendee_name",
+        "event_type_id",
+        "start",
+        "end",
+        "status",
+        "source",
         "calcom_booking_id",
         "calcom_booking_uid",
         "host_email",
@@ -88,6 +100,30 @@ class AppointmentAdmin(RetryPermission, CompanyScopedAdmin):
         "updated_at",
     ]
     actions = ["retry_failed_booking", "cancel_in_calcom"]
+
+    def get_urls(self):
+        def edit(view):
+            def scoped(request, object_id):
+                return view(self, request, self.get_object(request, object_id))
+
+            return self.admin_site.admin_view(scoped)
+
+        return [
+            path("<path:object_id>/move/", edit(admin_edits.move_view), name="booking_appointment_move"),
+            path(
+                "<path:object_id>/cancel/", edit(admin_edits.cancel_view), name="booking_appointment_cancel"
+            ),
+            path(
+                "<path:object_id>/book-again/",
+                edit(lambda admin_, request, obj: admin_edits.book_view(admin_, request, again=obj)),
+                name="booking_appointment_book_again",
+            ),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Adding an appointment books it in Cal.com."""
+        return admin_edits.book_view(self, request)
 
     @admin.action(description="Retry failed booking in Cal.com", permissions=["retry"])
     def retry_failed_booking(self, request, queryset):

@@ -19,7 +19,7 @@ STAFF_PERMISSIONS = {
     },
     "booking": {
         "customer": ["view", "add", "change"],
-        "appointment": ["view", "change"],
+        "appointment": ["view", "add", "change"],
         # "change" on these read-only rows is what lets staff retry and replay them.
         "bookingrequest": ["view", "change"],
         "appointmentchange": ["view", "change"],
