@@ -25,12 +25,13 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 
 install: $(VENV)/.installed .env
 
-# The web server, the task worker and the local Cal.com sandbox the demo tenant books in;
-# Ctrl-C stops all three.
+# The web server, the task worker and the local Cal.com sandbox the demo tenant books in, which
+# sends its booking webhooks back here; Ctrl-C stops all three.
 run: export DEBUG ?= true
+run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --sandbox-url http://127.0.0.1:$(SANDBOX_PORT)/v2
 	@echo ""
 	@echo "  AskPro:  http://127.0.0.1:$(PORT)/admin/  (user: admin, password above)"
 	@echo "  Cal.com sandbox: http://127.0.0.1:$(SANDBOX_PORT)/v2   worker: django-q2 qcluster"
@@ -38,6 +39,7 @@ run: install
 	@$(PY) manage.py calcom_sandbox --port $(SANDBOX_PORT) & sandbox=$$!; \
 	$(PY) manage.py qcluster & worker=$$!; \
 	trap 'kill $$sandbox $$worker 2>/dev/null; wait' INT TERM EXIT; \
+	$(PY) manage.py connect_calcom_webhooks --company demo --wait 15 || echo "  Cal.com webhooks not connected"; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install

@@ -42,12 +42,12 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from companies.demo import next_weekday  # noqa: E402
 from companies.models import Branch, Company, PhoneNumber  # noqa: E402
 from core import clock  # noqa: E402
 from integrations.cache import clear_cached_data  # noqa: E402
 from integrations.retell.signature import sign  # noqa: E402
 from sandbox.server import start_sandbox  # noqa: E402
-from telephony.simulation import next_weekday  # noqa: E402
 
 KEY = "key_bench_retell"
 

@@ -2,23 +2,35 @@
 
 import secrets
 from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from companies.models import Branch, Company, PhoneNumber
 from companies.services import staff_group_ensure
+from core import clock
 
 DEMO_SLUG = "demo"
 SANDBOX_BASE_URL = "http://127.0.0.1:8025/v2"
 # Keys the sandbox and `simulate_call` use; they protect nothing real.
 DEMO_CALCOM_KEY = "cal_sandbox_demo_key"
 DEMO_RETELL_KEY = "key_demo_retell_webhook"
+DEMO_ZONE = ZoneInfo("Europe/Berlin")  # the demo tenant's branches
 DEMO_BRANCHES = [
     # name, address, phone, sandbox event type id
     ("Berlin Mitte", "Friedrichstraße 100, 10117 Berlin", "+493083793369", 1001),
     ("München Schwabing", "Leopoldstraße 50, 80802 München", "+498938899000", 1002),
 ]
+
+
+def next_weekday() -> date:
+    """A Monday-to-Friday at least two days ahead: inside the demo calendar's opening hours."""
+    day = clock.today_in(DEMO_ZONE) + timedelta(days=2)
+    while day.weekday() > 4:
+        day += timedelta(days=1)
+    return day
 
 
 @dataclass
@@ -29,11 +41,15 @@ class DemoResult:
 
 
 @transaction.atomic
-def demo_tenant_ensure(*, admin_password: str | None = None) -> DemoResult:
+def demo_tenant_ensure(*, admin_password: str | None = None, sandbox_url: str | None = None) -> DemoResult:
+    """The demo tenant, booking in the sandbox at `sandbox_url` (default port 8025)."""
     company, _ = Company.objects.get_or_create(
         slug=DEMO_SLUG,
         defaults={"name": "Demo Praxis", "calcom_base_url": SANDBOX_BASE_URL},
     )
+    if sandbox_url and company.calcom_base_url != sandbox_url:
+        company.calcom_base_url = sandbox_url
+        company.save(update_fields=["calcom_base_url", "updated_at"])
     if not company.calcom_api_key:
         company.calcom_api_key = DEMO_CALCOM_KEY
         company.retell_api_key = DEMO_RETELL_KEY

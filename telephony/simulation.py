@@ -6,8 +6,7 @@ call_analysis; call_analyzed carries everything).
 
 import json
 import secrets
-from datetime import date, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import requests
 
@@ -15,15 +14,6 @@ from core import clock
 from integrations.retell.signature import SIGNATURE_HEADER, sign
 
 CALLER = "+4915112345678"
-DEMO_ZONE = ZoneInfo("Europe/Berlin")  # the demo tenant's branches
-
-
-def next_weekday() -> date:
-    """A Monday-to-Friday at least two days ahead: inside the demo calendar's opening hours."""
-    day = clock.today_in(DEMO_ZONE) + timedelta(days=2)
-    while day.weekday() > 4:
-        day += timedelta(days=1)
-    return day
 
 
 def demo_call_events(*, to_number: str, day: date, at: str, name: str, email: str) -> list[dict]:

@@ -8,8 +8,15 @@ from companies.demo import demo_tenant_ensure
 class Command(BaseCommand):
     help = "Create (or complete) the demo tenant and the `admin` superuser. Safe to run again."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--sandbox-url", help="where the Cal.com sandbox runs (default http://127.0.0.1:8025/v2)"
+        )
+
     def handle(self, *args, **options):
-        result = demo_tenant_ensure(admin_password=os.environ.get("DEMO_ADMIN_PASSWORD") or None)
+        result = demo_tenant_ensure(
+            admin_password=os.environ.get("DEMO_ADMIN_PASSWORD") or None, sandbox_url=options["sandbox_url"]
+        )
         company = result.company
         self.stdout.write(
             f"Demo company '{company.slug}': {company.branches.count()} branches, "

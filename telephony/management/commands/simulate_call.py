@@ -3,7 +3,8 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from companies.commands import company_for_command
-from telephony.simulation import demo_call_events, next_weekday, post_signed
+from companies.demo import next_weekday
+from telephony.simulation import demo_call_events, post_signed
 
 
 class Command(BaseCommand):

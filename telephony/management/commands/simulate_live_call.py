@@ -3,7 +3,8 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from companies.commands import company_for_command
-from telephony.simulation import live_call_script, next_weekday
+from companies.demo import next_weekday
+from telephony.simulation import live_call_script
 
 
 class Command(BaseCommand):
