@@ -23,6 +23,9 @@ from integrations.errors import NotFound
 
 logger = logging.getLogger(__name__)
 ACTIVE = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
+# Appointments Cal.com did not list are read one by one: at most this many a run (soonest first),
+# so a listing cut short never spends the key's 120 requests a minute; the next run goes on.
+LOOKUPS_PER_RUN = 20
 
 
 @dataclass(frozen=True)
@@ -99,8 +102,9 @@ def _look_up_unlisted(company: Company, calendar, listed: set[str], report: Reco
         )
         .exclude(calcom_booking_uid="")
         .exclude(calcom_booking_uid__in=listed)
+        .order_by("start")
     )
-    for appointment in unlisted:
+    for appointment in unlisted[:LOOKUPS_PER_RUN]:
         try:
             booking = replace(calendar.get(appointment.calcom_booking_uid), changed_at=now)
         except NotFound:

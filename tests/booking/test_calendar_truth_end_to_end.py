@@ -14,7 +14,8 @@ from booking.selectors import upcoming_appointments_for_phone
 from booking.services import appointment_reschedule, availability_get, booking_create
 from sandbox.server import start_sandbox
 from tests import timeline
-from tests.factories import BranchFactory, CompanyFactory
+from tests.factories import BranchFactory, CompanyFactory, PhoneNumberFactory
+from tests.retell_fakes import API_KEY, CLINIC_NUMBER, as_body, function_call_payload, signed_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CALLER = "+4915112345678"
@@ -29,8 +30,11 @@ def sandbox():
 @pytest.fixture
 def connected(sandbox, live_server):
     """A company booking in the sandbox, its Cal.com webhooks connected to the live server."""
-    company = CompanyFactory(slug="truth", calcom_base_url=sandbox.base_url, calcom_api_key="cal_sandbox")
-    BranchFactory(company=company, name="Berlin", calcom_event_type_id=1001)
+    company = CompanyFactory(
+        slug="truth", calcom_base_url=sandbox.base_url, calcom_api_key="cal_sandbox", retell_api_key=API_KEY
+    )
+    branch = BranchFactory(company=company, name="Berlin", calcom_event_type_id=1001)
+    PhoneNumberFactory(company=company, branch=branch, number=CLINIC_NUMBER)
     call_command("connect_calcom_webhooks", "--company", "truth", "--base-url", live_server.url)
     return company
 
@@ -40,6 +44,14 @@ def _worker(sandbox) -> list[dict]:
     assert sandbox.webhooks.wait_idle(timeout=10)
     waiting = CalendarNotice.objects.filter(status="received").order_by("pk").values_list("pk", flat=True)
     return [calendar_notice_process(notice_id=pk) for pk in waiting]
+
+
+def _ask_by_phone(client, company, caller: str = CALLER) -> str:
+    """What the caller hears when they ask for their appointments (the live function, signed)."""
+    body = as_body(function_call_payload("find_my_appointments", {}, from_number=caller))
+    response = client.post(f"/api/retell/functions/{company.webhook_key}", body, **signed_headers(body))
+    assert response.status_code == 200
+    return response.json()["message"]
 
 
 def _free_start(company, weekday: int = 1):
@@ -60,7 +72,7 @@ def _in_calcom(sandbox, method: str, path: str, body: dict) -> dict:
     return response.json()["data"]
 
 
-def test_a_booking_cancelled_in_cal_com_is_cancelled_here_and_no_longer_offered(sandbox, connected):
+def test_a_booking_cancelled_in_cal_com_is_cancelled_here_and_no_longer_offered(sandbox, connected, client):
     booked = booking_create(
         company=connected,
         branch=connected.branches.get(),
@@ -70,6 +82,7 @@ def test_a_booking_cancelled_in_cal_com_is_cancelled_here_and_no_longer_offered(
     )
     assert [r["success"] for r in _worker(sandbox)] == [True]  # our own BOOKING_CREATED: the same one
     assert upcoming_appointments_for_phone(company=connected, phone=CALLER) == [booked.appointment]
+    assert _ask_by_phone(client, connected).startswith("Sie haben einen Termin am")
 
     uid = booked.appointment.calcom_booking_uid
     _in_calcom(sandbox, "POST", f"/bookings/{uid}/cancel", {"cancellationReason": "Praxis geschlossen"})
@@ -77,10 +90,11 @@ def test_a_booking_cancelled_in_cal_com_is_cancelled_here_and_no_longer_offered(
     booked.appointment.refresh_from_db()
     assert booked.appointment.status == AppointmentStatus.CANCELLED
     assert upcoming_appointments_for_phone(company=connected, phone=CALLER) == []
+    assert _ask_by_phone(client, connected) == "Unter Ihrer Nummer finde ich keine anstehenden Termine."
     assert Appointment.objects.count() == 1
 
 
-def test_a_booking_made_directly_in_cal_com_is_found_by_the_caller(sandbox, connected):
+def test_a_booking_made_directly_in_cal_com_is_found_by_the_caller(sandbox, connected, client):
     start = _free_start(connected, weekday=2)
     made = _in_calcom(
         sandbox,
@@ -97,6 +111,7 @@ def test_a_booking_made_directly_in_cal_com_is_found_by_the_caller(sandbox, conn
     assert [(a.calcom_booking_uid, a.source, a.attendee_name) for a in found] == [
         (made["uid"], "calendar", "Mara Online")
     ]
+    assert _ask_by_phone(client, connected, caller="+4915798765432").startswith("Sie haben einen Termin am")
 
 
 def test_a_move_cal_com_committed_before_we_heard_back_follows_the_new_uid(sandbox, connected):

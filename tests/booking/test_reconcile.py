@@ -160,3 +160,15 @@ def test_a_reconcile_schedule_exists_for_the_worker(db):
     from django_q.models import Schedule
 
     assert Schedule.objects.get(func="booking.tasks.reconcile_calendars").minutes == 15
+
+
+def test_unlisted_appointments_are_read_at_most_a_few_a_run_soonest_first(company, calcom, monkeypatch):
+    monkeypatch.setattr("booking.reconcile.LOOKUPS_PER_RUN", 2)
+    for hhmm in ("12:00", "10:00", "11:00"):
+        _ours(company, f"bk_{hhmm[:2]}", hhmm)
+    calcom.add("GET", f"{BASE}/bookings", json=bookings_list())
+    for uid, hhmm in (("bk_10", "10:00"), ("bk_11", "11:00")):
+        calcom.add("GET", f"{BASE}/bookings/{uid}", json={"status": "success", "data": _booking(uid, hhmm)})
+    report = calendar_reconcile(company=company)
+    assert [call.request.url.rsplit("/", 1)[1] for call in calcom.calls[1:]] == ["bk_10", "bk_11"]
+    assert report.repairs == []
