@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sandbox.schedule import Host, format_utc
 
 if TYPE_CHECKING:
-    from sandbox.bookings import Booking
+    from sandbox.booking_record import Booking
 
 
 def booking_output(booking: Booking) -> dict:

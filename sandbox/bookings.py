@@ -17,7 +17,6 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sandbox import webhook_payloads as payloads
@@ -29,6 +28,7 @@ from sandbox.bodies import (
     parse_reschedule,
 )
 from sandbox.booking_output import booking_output
+from sandbox.booking_record import Booking
 from sandbox.schedule import (
     EventTypeConfig,
     Host,
@@ -61,41 +61,7 @@ NO_SHOW_TOO_EARLY = (
 # handleMarkNoShow turns any failure, an email that is not on the booking included, into an
 # HttpError that no v2 exception filter knows, so Nest answers its bare 500.
 NO_SHOW_FAILED = "Internal server error"
-BLOCKING_STATUSES = ("accepted", "pending")
 UID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-@dataclass
-class Booking:
-    id: int
-    uid: str
-    event_type: EventTypeConfig
-    start: datetime
-    end: datetime
-    status: str
-    hosts: tuple[Host, ...]
-    attendee: dict
-    metadata: dict
-    responses: dict
-    guests: list[str]
-    location: str
-    created_at: datetime
-    updated_at: datetime
-    changes: dict = field(default_factory=dict)  # cancellationReason, rescheduledToUid, ...
-    absent_host: bool = False
-
-    @property
-    def blocks_time(self) -> bool:
-        return self.status in BLOCKING_STATUSES
-
-    @property
-    def title(self) -> str:
-        """Cal.com's default event name; a team event type names the team as the host."""
-        host = self.event_type.team.name if self.event_type.team else self.hosts[0].name
-        return f"{self.event_type.title} between {host} and {self.attendee['name']}"
-
-    def overlaps(self, start: datetime, end: datetime) -> bool:
-        return self.start < end and start < self.end
 
 
 # Told of every change, under the ledger's lock so that events keep the ledger's order:

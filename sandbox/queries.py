@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sandbox.schedule import bad_request, parse_utc
 
 if TYPE_CHECKING:
-    from sandbox.bookings import Booking
+    from sandbox.booking_record import Booking
 
 BOOKING_STATUS_FILTERS = ("upcoming", "recurring", "past", "cancelled", "unconfirmed")
 

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 from sandbox.schedule import Host, booking_fields, format_utc
 
 if TYPE_CHECKING:
-    from sandbox.bookings import Booking
+    from sandbox.booking_record import Booking
 
 BOOKING_CREATED = "BOOKING_CREATED"
 BOOKING_REQUESTED = "BOOKING_REQUESTED"
