@@ -17,12 +17,27 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DataError, IntegrityError, InterfaceError, OperationalError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError, models
 from django.db.models import F, Q
 
 from core import clock
 
 logger = logging.getLogger(__name__)
+
+
+class WorkRow(models.Model):
+    """The fields RetriedWork runs a model's rows on; the model adds `status` (its own choices)
+    and `updated_at`."""
+
+    result = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # A claim older than this is considered abandoned (its worker died) and may be taken over.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
 
 
 class RetryLater(Exception):
@@ -90,9 +105,8 @@ def failure_reason(exc: BaseException) -> str:
 
 @dataclass(frozen=True)
 class RetriedWork:
-    """The life cycle of one model's work rows. The model has `status`, `attempts`, `result`,
-    `last_error`, `lease_until`, `next_attempt_at` and `updated_at`; the limits are read from
-    settings when used (`max_attempts_setting`, `base_seconds_setting`)."""
+    """The life cycle of one model's work rows (a WorkRow with `status` and `updated_at`); the
+    limits are read from settings when used (`max_attempts_setting`, `base_seconds_setting`)."""
 
     model: type
     processing: str

@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import F, Q
 
+from askpro.work import WorkRow
 from companies.models import Branch, Company
 from companies.validators import normalize_e164, validate_same_company
 
@@ -128,7 +129,7 @@ class WorkStatus(models.TextChoices):
 BookingRequestStatus = WorkStatus  # the name booking requests have always used
 
 
-class BookingRequest(models.Model):
+class BookingRequest(WorkRow):
     """A booking wish, recorded before Cal.com is called, so nothing is lost and nothing doubles.
 
     The unique `idempotency_key` is the lock: whoever inserts the row does the work; everyone
@@ -143,15 +144,9 @@ class BookingRequest(models.Model):
     source = models.CharField(max_length=16, choices=AppointmentSource.choices)
     call_id = models.CharField(max_length=100, blank=True, db_index=True)
     payload = models.JSONField(help_text="The validated request, enough to replay it")
-    result = models.JSONField(null=True, blank=True)
     appointment = models.OneToOneField(
         Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="booking_request"
     )
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    # A claim older than this is considered abandoned (its worker died) and may be taken over.
-    lease_until = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -172,7 +167,7 @@ class AppointmentChangeKind(models.TextChoices):
     CANCEL = "cancel", "Cancel"
 
 
-class AppointmentChange(models.Model):
+class AppointmentChange(WorkRow):
     """A move or cancellation, recorded before Cal.com is called, like a BookingRequest: a
     change whose answer was lost (or whose worker died) is looked up and finished, never lost."""
 
@@ -184,15 +179,10 @@ class AppointmentChange(models.Model):
     call_id = models.CharField(max_length=100, blank=True)
     payload = models.JSONField(help_text="The validated change, enough to replay it")
     status = models.CharField(max_length=12, choices=WorkStatus.choices, default=WorkStatus.PROCESSING)
-    result = models.JSONField(null=True, blank=True)
     # The appointment a reschedule made (Cal.com gives the moved booking a new uid).
     replacement = models.ForeignKey(
         Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -208,7 +198,7 @@ class AppointmentChange(models.Model):
         return self.status in {WorkStatus.SUCCEEDED, WorkStatus.FAILED}
 
 
-class CalendarNotice(models.Model):
+class CalendarNotice(WorkRow):
     """The calendar's inbox: every Cal.com booking webhook we accepted, stored before any work
     is done. Cal.com sends no event id and never retries, so (trigger, booking uid, when Cal.com
     sent it) identifies a delivery, and reconciliation repairs what never arrived."""
@@ -220,11 +210,6 @@ class CalendarNotice(models.Model):
     body = models.TextField(help_text="The raw body exactly as signed")
     received_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=12, choices=WorkStatus.choices, default=WorkStatus.RECEIVED)
-    result = models.JSONField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,5 +1,6 @@
 from django.db import models
 
+from askpro.work import WorkRow
 from booking.models import Customer
 from companies.models import Branch, Company
 from companies.validators import validate_same_company
@@ -69,7 +70,7 @@ class WebhookEventStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class WebhookEvent(models.Model):
+class WebhookEvent(WorkRow):
     """The raw inbox: every accepted Retell delivery, stored before any work is done.
 
     Retell has no event id and sends duplicates, so (company, call id, event) is the identity.
@@ -83,11 +84,6 @@ class WebhookEvent(models.Model):
     status = models.CharField(
         max_length=12, choices=WebhookEventStatus.choices, default=WebhookEventStatus.RECEIVED
     )
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    result = models.JSONField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
