@@ -71,7 +71,7 @@ def calendar_notice_process(*, notice_id: int, include_failed: bool = False) -> 
 
 def _handle(row: CalendarNotice) -> dict:
     notice = notice_from(json.loads(row.body))
-    if notice is None:  # stored by an older release that acted on it; nothing to do now
+    if notice is None:  # the endpoint stores only triggers we act on; a hand-made row is no error
         return success_body("Nothing to do for this trigger.")
     appointment = calendar_notice_apply(company=row.company, notice=notice)
     if appointment is None:
