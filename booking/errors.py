@@ -64,6 +64,7 @@ class BookingError(Exception):
     first_day: date | None = None
     last_day: date | None = None
     breaker_open: bool = False  # the calendar is held closed for a while; nothing was sent
+    retry_after: float = 0.0  # when the calendar may answer again, in seconds (breaker open)
     queued: bool = False  # the wish is recorded and a worker will retry it
     in_progress: bool = False  # an identical request is being worked on right now
     alternatives: list[Alternative] | None = None  # free instead (None: could not look)
@@ -88,6 +89,7 @@ class BookingError(Exception):
             "reason": self.reason,
             **{name: value.isoformat() for name, value in days.items() if value},
             "circuit_breaker_open": self.breaker_open,
+            "retry_after_seconds": round(self.retry_after),
             "queued": self.queued,
             "in_progress": self.in_progress,
             "appointment_id": self.appointment.pk if self.appointment else None,
@@ -113,6 +115,7 @@ class BookingError(Exception):
             fields=tuple(body.get("fields", ())),
             reason=body.get("reason", ""),
             breaker_open=bool(body.get("circuit_breaker_open")),
+            retry_after=float(body.get("retry_after_seconds") or 0),
             queued=bool(body.get("queued")),
             in_progress=bool(body.get("in_progress")),
             alternatives=[Alternative.from_dict(a) for a in listed] if listed is not None else None,
@@ -128,6 +131,7 @@ def failure_from(exc: IntegrationError, *, doing: ErrorType) -> BookingError:
             ErrorType.SERVICE_UNAVAILABLE,
             "The calendar service is temporarily unavailable.",
             breaker_open=True,
+            retry_after=exc.retry_after,
         )
     if isinstance(exc, TransientError | RateLimited):
         return BookingError(ErrorType.SERVICE_UNAVAILABLE, "The calendar service did not answer in time.")

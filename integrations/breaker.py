@@ -36,6 +36,7 @@ from integrations.models import BreakerState, CircuitBreakerState
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
+PROBES_OUT_WAIT = 5.0  # half open with every probe slot taken: ask again in a moment
 
 # Field values that mean "closed, nothing counted": used by a closing probe and by reset().
 _CLOSED = {
@@ -159,7 +160,18 @@ class CircuitBreaker:
                 return permit
             if row.state != BreakerState.OPEN:
                 break
-        raise CircuitOpen(f"Circuit breaker for {self.service} is open", service=self.service)
+        raise CircuitOpen(
+            f"Circuit breaker for {self.service} is open",
+            service=self.service,
+            retry_after=self._wait_left(row),
+        )
+
+    def _wait_left(self, row: CircuitBreakerState) -> float:
+        """Seconds until an open breaker lets a probe through; a few while the probes are out."""
+        if row.state == BreakerState.OPEN and row.opened_at is not None:
+            left = (row.opened_at + self._open_for - self._clock()).total_seconds()
+            return max(1.0, left)
+        return PROBES_OUT_WAIT
 
     def _claim_probe(self, row: CircuitBreakerState) -> Permit | None:
         """Take a free half-open slot of the period we read, if one is left."""

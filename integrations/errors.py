@@ -78,6 +78,11 @@ class RateLimited(IntegrationError):
 
 
 class CircuitOpen(IntegrationError):
-    """We did not call the service: its circuit breaker is open (fail fast)."""
+    """We did not call the service: its circuit breaker is open (fail fast). `retry_after`: the
+    seconds until it lets a probe through (a few, when the probes are all out)."""
 
     permanent = False
+
+    def __init__(self, message: str, *, retry_after: float = 0.0, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after

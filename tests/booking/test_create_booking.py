@@ -207,6 +207,7 @@ def test_open_breaker_fails_fast_and_keeps_the_request_for_later(company, calcom
             breaker.call(_raise_transient)
     result = _refused(company)
     assert (result.error_type, result.breaker_open) == ("service_unavailable", True)
+    assert result.retry_after == 60  # BREAKER_OPEN_SECONDS: when a probe may pass again
     assert not calcom.calls
     assert BookingRequest.objects.get().status == BookingRequestStatus.RETRYING
 
