@@ -70,6 +70,7 @@ def appointment_reschedule(
     reason: str | None = None,
     source: str = AppointmentSource.API,
     call_id: str = "",
+    idempotency_key: str | None = None,
 ) -> Rescheduled:
     """Move the appointment to `start` (a datetime or ISO string; naive means the branch's wall
     clock). Cal.com makes a new booking with a new uid; the old appointment is linked to the
@@ -78,6 +79,7 @@ def appointment_reschedule(
     tz = zone(appointment.branch.effective_timezone)
     new_start = parse_datetime(start, tz)
     payload = {"start": new_start.isoformat(), "reason": reason or DEFAULT_RESCHEDULE_REASON}
+    payload |= {"idempotency_key": idempotency_key} if idempotency_key else {}
     repeated = _repeated(AppointmentChangeKind.RESCHEDULE, company, appointment, payload)
     if repeated is not None:
         return repeated
@@ -96,10 +98,12 @@ def appointment_cancel(
     reason: str | None = None,
     source: str = AppointmentSource.API,
     call_id: str = "",
+    idempotency_key: str | None = None,
 ) -> Cancelled:
     """Cancel in Cal.com (always with a reason: Cal.com requires one from the host)."""
     own_appointment(company=company, appointment=appointment)
     payload = {"reason": (reason or "").strip() or DEFAULT_CANCELLATION_REASON}
+    payload |= {"idempotency_key": idempotency_key} if idempotency_key else {}
     repeated = _repeated(AppointmentChangeKind.CANCEL, company, appointment, payload)
     if repeated is not None:
         return repeated
@@ -123,8 +127,10 @@ def _run(company: Company, appointment: Appointment, kind: str, payload: dict, s
 
 
 def _key(kind: str, company: Company, appointment: Appointment, payload: dict) -> str:
-    """What makes two changes the same: the appointment, what is done to it, and where to."""
-    basis = f"{kind}|{company.pk}|{appointment.pk}|{payload.get('start', '')}"
+    """What makes two changes the same: the appointment, what is done to it, where to, and the
+    key the asker gave (an agent's repeat of one request; without one, the change itself)."""
+    given = payload.get("idempotency_key", "")
+    basis = f"{kind}|{company.pk}|{appointment.pk}|{payload.get('start', '')}|{given}"
     return hashlib.sha256(basis.encode()).hexdigest()
 
 

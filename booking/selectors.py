@@ -1,11 +1,13 @@
 """Read-only queries for booking; every one takes the company (deny by default)."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from booking.errors import BookingError, ErrorType
 from booking.models import Appointment, AppointmentStatus, BookingRequest, Customer
 from booking.references import appointment_reference
 from companies.models import Company
+from companies.validators import normalize_e164
 from core import clock
 
 ACTIVE = (AppointmentStatus.BOOKED, AppointmentStatus.PENDING)
@@ -59,6 +61,31 @@ def appointment_for_caller(*, company: Company, phone: str, reference: str = "")
             candidates=tuple(upcoming),
         )
     return upcoming[0]
+
+
+def upcoming_appointments_of_person(
+    *, company: Company, phone: str = "", email: str = "", limit: int = 20
+) -> list[Appointment]:
+    """A customer's booked or pending appointments from now on, found by phone (any way people
+    write it) or email, within the company only."""
+    if not phone and not email:
+        raise BookingError(
+            ErrorType.VALIDATION, "Give a phone number or an email address.", fields=("phone", "email")
+        )
+    people = Customer.objects.filter(company=company)
+    if phone:
+        try:
+            people = people.filter(phone=normalize_e164(phone))
+        except ValidationError as exc:
+            raise BookingError(
+                ErrorType.VALIDATION, "That is not a phone number.", fields=("phone",)
+            ) from exc
+    if email:
+        people = people.filter(email__iexact=email.strip())
+    upcoming = Appointment.objects.filter(
+        company=company, customer__in=people, start__gte=clock.now(), status__in=ACTIVE
+    )
+    return list(upcoming.select_related("branch").order_by("start")[:limit])
 
 
 def booking_requests_of_call(*, company: Company, call_id: str, source: str = "") -> QuerySet[BookingRequest]:

@@ -293,3 +293,11 @@ def test_the_same_move_asked_twice_is_sent_once(company, booked, calcom):
     first = _move_to_14(company, booked)
     again = _move_to_14(company, booked)  # Retell re-sent the function
     assert again.appointment == first.appointment and len(calcom.calls) == 1
+
+
+def test_one_key_repeated_is_one_cancel_even_after_it_succeeded(company, booked, calcom):
+    calcom.add("POST", f"{BASE}/bookings/bk_3fY7qLm2/cancel", json=fixture("booking_cancelled"))
+    first = appointment_cancel(company=company, appointment=booked, idempotency_key="agent-7")
+    again = appointment_cancel(company=company, appointment=booked, idempotency_key="agent-7")
+    assert again.appointment == first.appointment and len(calcom.calls) == 1
+    assert AppointmentChange.objects.filter(appointment=booked).count() == 1
