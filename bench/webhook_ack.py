@@ -58,13 +58,21 @@ def prepare() -> Company:
     return company
 
 
-def start_server(port: int, workers: int) -> subprocess.Popen:
+# How production serves the app: askpro.asgi (uvicorn workers; /mcp and Django) or, before the
+# MCP endpoint, askpro.wsgi (sync workers). Both are kept so one run compares them.
+SERVERS = {
+    "asgi": ["askpro.asgi:application", "-k", "uvicorn_worker.UvicornWorker"],
+    "wsgi": ["askpro.wsgi"],
+}
+
+
+def start_server(port: int, workers: int, server_kind: str = "asgi") -> subprocess.Popen:
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
-            "askpro.wsgi",
+            *SERVERS[server_kind],
             "-b",
             f"127.0.0.1:{port}",
             "-w",
@@ -169,11 +177,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=8199)
     parser.add_argument("--generator", choices=["python", "wrk"], default="python")
+    parser.add_argument("--server", choices=sorted(SERVERS), default="asgi")
     args = parser.parse_args()
     company = prepare()
     url = f"http://127.0.0.1:{args.port}/api/retell/webhook/{company.webhook_key}"
     payloads = bodies(args.rate * args.seconds * (2 if args.generator == "wrk" else 1))
-    server = start_server(args.port, args.workers)
+    server = start_server(args.port, args.workers, args.server)
     try:
         if args.generator == "wrk":
             print(fire_wrk(url, payloads, args.rate, args.seconds))
@@ -190,7 +199,7 @@ def main() -> None:
     ms = sorted(x * 1000 for x in latencies)
     print(
         f"database={django.db.connection.vendor} redis={bool(os.environ.get('REDIS_URL'))} "
-        f"rate={args.rate}/s seconds={args.seconds} gunicorn_workers={args.workers}"
+        f"rate={args.rate}/s seconds={args.seconds} server={args.server} gunicorn_workers={args.workers}"
     )
     print(f"sent={len(payloads)} non_204={errors} stored={stored} lost={len(payloads) - stored}")
     print(

@@ -71,8 +71,26 @@ def booking_create(
     key = idempotency_key_for(booking, idempotency_key)
     request, created = booking_request_claim(company=company, branch=branch, booking=booking, key=key)
     if not created:
+        if idempotency_key:
+            _check_same_wish(request, booking)
         return await_first(request, work=WORK, execute=_execute, replay=booking_request_replay)
     return _execute(request)
+
+
+# What a repeat under the caller's own key must share with the first request to be "the same".
+_SAME_WISH = ("branch_id", "event_type_id", "start", "name", "email", "phone")
+
+
+def _check_same_wish(request: BookingRequest, booking: BookingInput) -> None:
+    """A caller's key names one booking: given again with another time or person it is a
+    mistake, refused, rather than answered with the first booking's result."""
+    first = BookingInput(**request.payload)
+    if any(getattr(first, name) != getattr(booking, name) for name in _SAME_WISH):
+        raise BookingError(
+            ErrorType.VALIDATION,
+            "This idempotency key was already used for a different booking; use a new key.",
+            fields=("idempotency_key",),
+        )
 
 
 def _check_bookable(booking: BookingInput, branch: Branch) -> None:
