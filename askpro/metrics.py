@@ -48,6 +48,16 @@ function_duration_seconds = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 
+mcp_tool_calls_total = Counter(
+    "mcp_tool_calls_total", "MCP tool calls by AI agents, by tool and outcome", ["tool", "outcome"]
+)
+mcp_tool_duration_seconds = Histogram(
+    "mcp_tool_duration_seconds",
+    "Time answering an MCP tool call (calendar round trips included)",
+    ["tool"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
 
 def cache_counted(cache_name: str, value) -> None:
     """Count a cache lookup as a hit (value is not None) or a miss."""

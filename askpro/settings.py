@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "integrations",
     "booking",
     "telephony",
+    "mcp_api",
     # The local Cal.com stand-in for `make run` and tests; installed for its command only.
     "sandbox",
 ]
@@ -217,6 +218,8 @@ LOGGING = {
         "askpro.cache": {"level": "WARNING", "filters": ["once_per_minute"]},
         "integrations.ratelimit": {"filters": ["once_per_minute"]},
         "urllib3": {"level": "WARNING"},
+        # The MCP SDK notes every request at INFO; our own line per tool call says more (mcp_api.calls).
+        "mcp": {"level": "WARNING"},
     },
 }
 
@@ -264,6 +267,13 @@ WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
 
 # Where Retell and Cal.com reach us: the URLs printed for agents and subscribed for Cal.com.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+# AI agents at /mcp (mcp_api): tool calls per token per minute; the Host names it answers
+# (default: ALLOWED_HOSTS and PUBLIC_BASE_URL's host, any port) and the browser Origins it
+# accepts (default none: agents are not browsers; a request without Origin is accepted).
+MCP_RATE_LIMIT = env.int("MCP_RATE_LIMIT", default=120)
+MCP_ALLOWED_HOSTS = env.list("MCP_ALLOWED_HOSTS", default=[])
+MCP_ALLOWED_ORIGINS = env.list("MCP_ALLOWED_ORIGINS", default=[])
 
 # Cal.com sends each webhook once: every so often each company's bookings from a day back to
 # this many days ahead are compared with ours and the differences repaired.

@@ -135,9 +135,9 @@ class PhoneNumberAdmin(CompanyScopedAdmin):
 class StaffMembershipAdmin(admin.ModelAdmin):
     """Only superusers decide who works for which company."""
 
-    list_display = ["user", "company"]
+    list_display = ["user", "company", "role"]
     list_select_related = ["user", "company"]
-    list_filter = ["company"]
+    list_filter = ["company", "role"]
     search_fields = ["user__username", "company__name"]
     autocomplete_fields = ["user", "company"]
 

@@ -18,6 +18,7 @@ SANDBOX_BASE_URL = "http://127.0.0.1:8025/v2"
 DEMO_CALCOM_KEY = "cal_sandbox_demo_key"
 DEMO_RETELL_KEY = "key_demo_retell_webhook"
 DEMO_ZONE = ZoneInfo("Europe/Berlin")  # the demo tenant's branches
+DEMO_OPENING_HOURS = "Mo-Fr 9:00-17:00, Sa 9:00-13:00"  # the sandbox calendar (sandbox.schedule)
 DEMO_BRANCHES = [
     # name, address, phone, sandbox event type id
     ("Berlin Mitte", "Friedrichstraße 100, 10117 Berlin", "+493083793369", 1001),
@@ -60,6 +61,9 @@ def demo_tenant_ensure(*, admin_password: str | None = None, sandbox_url: str | 
             name=name,
             defaults={"address": address, "calcom_event_type_id": event_type_id},
         )
+        if not branch.opening_hours:
+            branch.opening_hours = DEMO_OPENING_HOURS
+            branch.save(update_fields=["opening_hours"])
         PhoneNumber.objects.get_or_create(
             number=number, defaults={"company": company, "branch": branch, "nickname": name}
         )

@@ -87,6 +87,13 @@ class Branch(models.Model):
         verbose_name="Cal.com team id",
         help_text="Only for team event types; used to list them.",
     )
+    # Free text, because practices state hours with exceptions a schema would not hold
+    # ("Mo-Fr 8-18, Wed afternoon closed"). Shown to AI agents (MCP list_branches).
+    opening_hours = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="As you would tell a caller, e.g. 'Mo-Fr 8:00-18:00, Sa 9:00-13:00'. Shown to AI agents.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -158,11 +165,18 @@ class PhoneNumber(models.Model):
             raise ValidationError({"branch": "An active number needs a branch."})
 
 
+class StaffRole(models.TextChoices):
+    STAFF = "staff", "Staff"
+    # Also manages the company's access: MCP tokens for AI agents.
+    OWNER = "owner", "Owner"
+
+
 class StaffMembership(models.Model):
     """A staff user works for exactly one company and sees only its rows."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=8, choices=StaffRole.choices, default=StaffRole.STAFF)
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.company}"

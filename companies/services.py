@@ -5,7 +5,7 @@ import logging
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from companies.models import Company, new_webhook_key
+from companies.models import Company, StaffMembership, StaffRole, new_webhook_key
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +69,12 @@ def staff_group_ensure() -> Group:
     return group
 
 
-def staff_member_add(*, company: Company, user) -> None:
-    """Make `user` a staff member of `company` (one company per user)."""
-    from companies.models import StaffMembership
-
+def staff_member_add(*, company: Company, user, role: str = StaffRole.STAFF) -> None:
+    """Make `user` a staff member (or owner) of `company` (one company per user)."""
     user.is_staff = True
     user.save(update_fields=["is_staff"])
     user.groups.add(staff_group_ensure())
-    StaffMembership.objects.update_or_create(user=user, defaults={"company": company})
+    StaffMembership.objects.update_or_create(user=user, defaults={"company": company, "role": role})
 
 
 def secrets_reencrypt() -> int:

@@ -1,0 +1,80 @@
+"""Making, checking and revoking MCP access tokens. The company an agent acts for comes from
+here only: from the verified token, never from anything the agent sends."""
+
+import hashlib
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+
+from companies.models import Company
+from core import clock
+from mcp_api.models import McpToken
+
+logger = logging.getLogger(__name__)
+
+TOKEN_PREFIX = "askpro_mcp_"  # noqa: S105  (a label, not a secret)
+_SHOWN_CHARACTERS = len(TOKEN_PREFIX) + 6  # enough to tell a company's tokens apart
+_TOUCH_EVERY = timedelta(minutes=1)  # last-used time: one write a minute per token, not per call
+_LONGEST_TOKEN = 200  # anything longer is not ours; refused before hashing
+
+
+def mcp_token_create(
+    *,
+    company: Company,
+    name: str,
+    can_write: bool = True,
+    expires_at: datetime | None = None,
+    created_by=None,
+) -> tuple[McpToken, str]:
+    """A new token for `company`; returns the row and the token, which is never shown again."""
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = McpToken.objects.create(
+        company=company,
+        name=name.strip()[:100] or "MCP client",
+        prefix=plain[:_SHOWN_CHARACTERS],
+        key_hash=_digest(plain),
+        can_write=can_write,
+        expires_at=expires_at,
+        created_by=created_by,
+    )
+    logger.info("MCP token %s made for company %s (write=%s)", token.pk, company.pk, can_write)
+    return token, plain
+
+
+def mcp_token_revoke(*, company: Company, token: McpToken) -> bool:
+    """Stop `token` working at once; False if it was not the company's or already revoked."""
+    revoked = McpToken.objects.filter(pk=token.pk, company=company, revoked_at__isnull=True).update(
+        revoked_at=clock.now()
+    )
+    if revoked:
+        logger.info("MCP token %s of company %s revoked", token.pk, company.pk)
+    return bool(revoked)
+
+
+def mcp_token_verify(plain: str) -> McpToken | None:
+    """The usable token behind `plain` (not revoked, not expired, of an active company), with
+    its company loaded; None for anything else."""
+    if not isinstance(plain, str) or not plain.startswith(TOKEN_PREFIX) or len(plain) > _LONGEST_TOKEN:
+        return None
+    now = clock.now()
+    token = (
+        McpToken.objects.select_related("company")
+        .filter(key_hash=_digest(plain), revoked_at__isnull=True, company__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .first()
+    )
+    if token is not None:
+        _touch(token, now)
+    return token
+
+
+def _touch(token: McpToken, now: datetime) -> None:
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - _TOUCH_EVERY)
+    if McpToken.objects.filter(stale, pk=token.pk).update(last_used_at=now):
+        token.last_used_at = now
+
+
+def _digest(plain: str) -> str:
+    return hashlib.sha256(plain.encode()).hexdigest()
