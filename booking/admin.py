@@ -67,6 +67,7 @@ class AppointmentAdmin(RetryPermission, CompanyScopedAdmin):
     list_select_related = ["company", "branch", "customer"]
     search_fields = [
         "attendee_name",
+        "attendee_email",
         "customer__phone",
         "customer__name",
         "calcom_booking_uid",
@@ -80,6 +81,7 @@ class AppointmentAdmin(RetryPermission, CompanyScopedAdmin):
         "company",
         "branch",
         "attendee_name",
+        "attendee_email",
         "event_type_id",
         "start",
         "end",

@@ -208,7 +208,7 @@ def _initial(again: Appointment | None) -> dict:
         "time": local.time(),
         "name": again.attendee_name or (customer.name if customer else ""),
         "phone": customer.phone if customer else "",
-        "email": customer.email if customer else "",
+        "email": again.attendee_email or (customer.email if customer else ""),
     }
 
 

@@ -91,6 +91,7 @@ def _adopted(company: Company, booking: CalendarBooking, previous: Appointment |
             branch=previous.branch,
             customer=previous.customer,
             attendee_name=previous.attendee_name,
+            attendee_email=previous.attendee_email,
             event_type_id=previous.event_type_id,
             start=booking.start or previous.start,
             source=previous.source,
@@ -105,6 +106,7 @@ def _adopted(company: Company, booking: CalendarBooking, previous: Appointment |
         branch=branch,
         customer=_customer(company, booking),
         attendee_name=attendee.name[:200] if attendee else "",
+        attendee_email=attendee.email[:254] if attendee else "",
         event_type_id=booking.event_type_id,
         start=booking.start,
         source=AppointmentSource.CALENDAR,
@@ -132,6 +134,7 @@ TAKEN_FIELDS = (
     "end",
     "host_email",
     "attendee_name",
+    "attendee_email",
     "calendar_changed_at",
 )
 
@@ -151,6 +154,8 @@ def take_booking(appointment: Appointment, booking: CalendarBooking) -> None:
     appointment.host_email = booking.host_email or appointment.host_email
     if booking.attendee and not appointment.attendee_name:
         appointment.attendee_name = booking.attendee.name[:200]
+    if booking.attendee and not appointment.attendee_email:
+        appointment.attendee_email = booking.attendee.email[:254]
     appointment.calendar_changed_at = booking.changed_at or clock.now()
 
 

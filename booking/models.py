@@ -60,6 +60,8 @@ class Appointment(models.Model):
     )
     # The name as booked: people share phones, and a later caller renames the customer, not this.
     attendee_name = models.CharField(max_length=200, blank=True)
+    # The email as booked: customers are known by phone, and many book with an email only.
+    attendee_email = models.EmailField(blank=True)
     event_type_id = models.PositiveIntegerField(null=True, blank=True)
     start = models.DateTimeField(help_text="Stored in UTC")
     end = models.DateTimeField(null=True, blank=True)

@@ -59,6 +59,7 @@ def _insert(*, company: Company, branch: Branch, booking: BookingInput, key: str
                 branch=branch,
                 customer=customer,
                 attendee_name=booking.name,
+                attendee_email=booking.email,
                 event_type_id=booking.event_type_id,
                 start=booking.start_utc,
                 end=booking.end_utc,

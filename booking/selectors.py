@@ -1,7 +1,7 @@
 """Read-only queries for booking; every one takes the company (deny by default)."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from booking.errors import BookingError, ErrorType
 from booking.models import Appointment, AppointmentStatus, BookingRequest, Customer
@@ -72,20 +72,18 @@ def upcoming_appointments_of_person(
         raise BookingError(
             ErrorType.VALIDATION, "Give a phone number or an email address.", fields=("phone", "email")
         )
-    people = Customer.objects.filter(company=company)
+    upcoming = Appointment.objects.filter(company=company, start__gte=clock.now(), status__in=ACTIVE)
     if phone:
         try:
-            people = people.filter(phone=normalize_e164(phone))
+            upcoming = upcoming.filter(customer__phone=normalize_e164(phone))
         except ValidationError as exc:
             raise BookingError(
                 ErrorType.VALIDATION, "That is not a phone number.", fields=("phone",)
             ) from exc
     if email:
-        people = people.filter(email__iexact=email.strip())
-    upcoming = Appointment.objects.filter(
-        company=company, customer__in=people, start__gte=clock.now(), status__in=ACTIVE
-    )
-    return list(upcoming.select_related("branch").order_by("start")[:limit])
+        given = email.strip()
+        upcoming = upcoming.filter(Q(attendee_email__iexact=given) | Q(customer__email__iexact=given))
+    return list(upcoming.select_related("branch", "customer").order_by("start")[:limit])
 
 
 def booking_requests_of_call(*, company: Company, call_id: str, source: str = "") -> QuerySet[BookingRequest]:

@@ -29,18 +29,19 @@ def mcp_token_create(
     created_by=None,
 ) -> tuple[McpToken, str]:
     """A new token for `company`; returns the row and the token, which is never shown again."""
+    token = McpToken(company=company, name=name, can_write=can_write, expires_at=expires_at)
+    return token, mcp_token_issue(token, created_by=created_by)
+
+
+def mcp_token_issue(token: McpToken, *, created_by=None) -> str:
+    """Give an unsaved token (company, name, rights and expiry set, as admin's form leaves it)
+    its secret and save it; returns the secret, which is never shown again."""
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = McpToken.objects.create(
-        company=company,
-        name=name.strip()[:100] or "MCP client",
-        prefix=plain[:_SHOWN_CHARACTERS],
-        key_hash=_digest(plain),
-        can_write=can_write,
-        expires_at=expires_at,
-        created_by=created_by,
-    )
-    logger.info("MCP token %s made for company %s (write=%s)", token.pk, company.pk, can_write)
-    return token, plain
+    token.name = token.name.strip()[:100] or "MCP client"
+    token.prefix, token.key_hash, token.created_by = plain[:_SHOWN_CHARACTERS], _digest(plain), created_by
+    token.save()
+    logger.info("MCP token %s made for company %s (write=%s)", token.pk, token.company_id, token.can_write)
+    return plain
 
 
 def mcp_token_revoke(*, company: Company, token: McpToken) -> bool:

@@ -12,7 +12,6 @@ real clock (time-machine's escape hatch).
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pytest
 import requests
 import time_machine
 
+from tests.processes import free_port, wait_until_up
 from tests.retell_fakes import OMIT, sign, webhook_payload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,12 +39,6 @@ for slug, key, limit, number in (
     branch = Branch.objects.create(company=company, name="Mitte")
     PhoneNumber.objects.create(company=company, branch=branch, number=number)
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +59,7 @@ def server(tmp_path_factory):
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
     script = SETUP.replace("{roomy}", KEYS["roomy"]).replace("{tight}", KEYS["tight"])
     subprocess.run([*manage, "shell", "-c", script.replace("{limit}", str(TIGHT_LIMIT))], env=env, check=True)
-    port = _free_port()
+    port = free_port()
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "askpro.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}"],
         env=env,
@@ -73,24 +67,13 @@ def server(tmp_path_factory):
     )
     worker = subprocess.Popen([*manage, "qcluster"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     try:
-        _wait_until_up(port, web)
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", web)
         yield {"url": f"http://127.0.0.1:{port}", "env": env, "manage": manage}
     finally:
         for process in (web, worker):
             process.terminate()
         for process in (web, worker):
             process.wait(timeout=20)
-
-
-def _wait_until_up(port: int, web: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and web.poll() is None:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise AssertionError("gunicorn did not come up")
 
 
 def _post(server, slug: str, call_id: str, event: str = "call_started") -> int:

@@ -52,3 +52,8 @@ def test_no_or_bad_phone_is_a_validation_error(company, given):
     with pytest.raises(BookingError) as refused:
         upcoming_appointments_of_person(company=company, **given)
     assert refused.value.error_type == "validation_error"
+
+
+def test_found_by_the_email_it_was_booked_with_when_there_is_no_phone(company):
+    booked = _appointment(company, None, status=AppointmentStatus.BOOKED, attendee_email="solo@example.de")
+    assert upcoming_appointments_of_person(company=company, email="SOLO@example.de") == [booked]
