@@ -35,6 +35,7 @@ run: install
 	@echo ""
 	@echo "  AskPro:  http://127.0.0.1:$(PORT)/admin/  (user: admin, password above)"
 	@echo "  Cal.com sandbox: http://127.0.0.1:$(SANDBOX_PORT)/v2   worker: django-q2 qcluster"
+	@echo "  MCP for AI agents: http://127.0.0.1:$(PORT)/mcp   (token: .venv/bin/python manage.py create_mcp_token --company demo)"
 	@echo ""
 	@$(PY) manage.py calcom_sandbox --port $(SANDBOX_PORT) & sandbox=$$!; \
 	$(PY) manage.py qcluster & worker=$$!; \

@@ -58,15 +58,15 @@ def prepare() -> Company:
     return company
 
 
-# How production serves the app: askpro.asgi (uvicorn workers; /mcp and Django) or, before the
-# MCP endpoint, askpro.wsgi (sync workers). Both are kept so one run compares them.
+# How to serve the app: askpro.wsgi on gunicorn's sync workers (production: Django, and /mcp
+# through mcp_api.bridge) or askpro.asgi on uvicorn workers, the alternative measured against it.
 SERVERS = {
     "asgi": ["askpro.asgi:application", "-k", "uvicorn_worker.UvicornWorker"],
     "wsgi": ["askpro.wsgi"],
 }
 
 
-def start_server(port: int, workers: int, server_kind: str = "asgi") -> subprocess.Popen:
+def start_server(port: int, workers: int, server_kind: str = "wsgi") -> subprocess.Popen:
     server = subprocess.Popen(
         [
             sys.executable,
@@ -177,7 +177,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=8199)
     parser.add_argument("--generator", choices=["python", "wrk"], default="python")
-    parser.add_argument("--server", choices=sorted(SERVERS), default="asgi")
+    parser.add_argument("--server", choices=sorted(SERVERS), default="wsgi")
     args = parser.parse_args()
     company = prepare()
     url = f"http://127.0.0.1:{args.port}/api/retell/webhook/{company.webhook_key}"
