@@ -16,27 +16,14 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-for key, value in {
-    "DJANGO_SETTINGS_MODULE": "askpro.settings",
-    "SECRET_KEY": "bench-only",
-    "LOG_LEVEL": "WARNING",
-    "SECURE_SSL_REDIRECT": "false",
-    "ALLOWED_HOSTS": "testserver",
-    "RETELL_RATE_LIMIT": "1000000",  # the limiter runs, with a limit no run reaches
-}.items():
-    os.environ.setdefault(key, value)
+from harness import django_setup
+
+django_setup(ALLOWED_HOSTS="testserver")  # Django's test client, in this process
 
 import django  # noqa: E402
-
-django.setup()
-
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402

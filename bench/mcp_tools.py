@@ -14,30 +14,15 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-for key, value in {
-    "DJANGO_SETTINGS_MODULE": "askpro.settings",
-    "SECRET_KEY": "bench-only",
-    "LOG_LEVEL": "WARNING",
-    "SECURE_SSL_REDIRECT": "false",
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "MCP_RATE_LIMIT": "1000000",  # the limiter runs, with a limit no run reaches
-}.items():
-    os.environ.setdefault(key, value)
+from harness import django_setup, start_gunicorn
+
+django_setup()
 
 import django  # noqa: E402
-
-django.setup()
-
 import httpx2  # noqa: E402
-import requests  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from mcp import Client  # noqa: E402
 from mcp.client.streamable_http import streamable_http_client  # noqa: E402
@@ -56,23 +41,6 @@ def prepare(base_url: str) -> tuple[Company, Branch, str]:
         company=company, name="Bench", defaults={"calcom_event_type_id": 1001}
     )
     return company, branch, mcp_token_create(company=company, name="bench")[1]
-
-
-def start_server(port: int, workers: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "askpro.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers)],
-        cwd=ROOT,
-        env={**os.environ, "GUNICORN_CMD_ARGS": "--log-level warning"},
-    )
-    for _ in range(100):
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return server
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("gunicorn did not start")
 
 
 async def measure(url: str, token: str, branch: Branch, calls: int) -> dict[str, list[float]]:
@@ -134,7 +102,7 @@ def main() -> None:
     args = parser.parse_args()
     with start_sandbox(seed=3) as sandbox:
         _company, branch, token = prepare(sandbox.base_url)
-        server = start_server(args.port, args.workers)
+        server = start_gunicorn(args.port, args.workers, ["askpro.wsgi"])
         try:
             times = asyncio.run(measure(f"http://127.0.0.1:{args.port}/mcp", token, branch, args.calls))
         finally:

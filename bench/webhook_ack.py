@@ -15,7 +15,6 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -23,21 +22,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+from harness import ROOT, django_setup, start_gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "askpro.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
-# The limiter runs, as in production, with a limit no run reaches.
-os.environ.setdefault("RETELL_RATE_LIMIT", "1000000")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+django_setup()
 
 import django  # noqa: E402
-
-django.setup()
-
 from django.core.management import call_command  # noqa: E402
 
 from companies.models import Company  # noqa: E402
@@ -67,31 +56,7 @@ SERVERS = {
 
 
 def start_server(port: int, workers: int, server_kind: str = "wsgi") -> subprocess.Popen:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            *SERVERS[server_kind],
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "Q_SYNC": "false"},
-    )
-    for _ in range(100):
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return server
-        except requests.RequestException as exc:
-            print("waiting for gunicorn:", type(exc).__name__, flush=True)
-        time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("gunicorn did not start")
+    return start_gunicorn(port, workers, SERVERS[server_kind], env={"Q_SYNC": "false"})
 
 
 def bodies(count: int) -> list[bytes]:
