@@ -272,6 +272,9 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # (default: ALLOWED_HOSTS and PUBLIC_BASE_URL's host, any port) and the browser Origins it
 # accepts (default none: agents are not browsers; a request without Origin is accepted).
 MCP_RATE_LIMIT = env.int("MCP_RATE_LIMIT", default=120)
+# What askpro.wsgi / askpro.asgi serve beside Django at the MCP paths (named, like ROOT_URLCONF).
+MCP_WSGI_APP = "mcp_api.bridge.McpOverWsgi"
+MCP_ASGI_APP = "mcp_api.bridge.McpOverAsgi"
 MCP_ALLOWED_HOSTS = env.list("MCP_ALLOWED_HOSTS", default=[])
 MCP_ALLOWED_ORIGINS = env.list("MCP_ALLOWED_ORIGINS", default=[])
 

@@ -1,4 +1,6 @@
-"""The MCP app (ASGI, the SDK's) served by our WSGI server, beside Django.
+"""The MCP app (ASGI, the SDK's) served beside Django: by our WSGI server (production), or by
+an ASGI server. askpro.wsgi and askpro.asgi find these by name in settings, as Django finds
+its URLconf, so the entry points stay below the apps they serve.
 
 Why not serve everything over ASGI: measured on this service (docs/benchmarks.md), Django
 under uvicorn answered Retell's webhooks at 2-4x the p99 of gunicorn's sync workers, and
@@ -14,12 +16,16 @@ import threading
 
 from a2wsgi import ASGIMiddleware
 
+from mcp_api.server import is_mcp_path, mcp_http_app, server
+
 _STARTUP_SECONDS = 30
 
 
 class McpOverWsgi:
     """A WSGI app for the MCP paths. Its loop starts on the first request, in the process that
     serves it (never before gunicorn forks its workers)."""
+
+    handles = staticmethod(is_mcp_path)
 
     def __init__(self) -> None:
         self._app: ASGIMiddleware | None = None
@@ -36,9 +42,19 @@ class McpOverWsgi:
         return self._app
 
 
-def _start() -> ASGIMiddleware:
-    from mcp_api.server import mcp_http_app, server
+class McpOverAsgi:
+    """The MCP app for an ASGI server; give it the lifespan too (it runs the session manager)."""
 
+    handles = staticmethod(is_mcp_path)
+
+    def __init__(self) -> None:
+        self._app = mcp_http_app()
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self._app(scope, receive, send)
+
+
+def _start() -> ASGIMiddleware:
     app = mcp_http_app()
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, name="mcp-loop", daemon=True).start()
