@@ -31,10 +31,13 @@ def upcoming_appointments_for_phone(
     """This caller's booked or pending appointments from now on, soonest first."""
     if not phone:
         return []
-    upcoming = Appointment.objects.filter(
-        company=company, customer__phone=phone, start__gte=clock.now(), status__in=ACTIVE
-    )
+    upcoming = _upcoming(company).filter(customer__phone=phone)
     return list(upcoming.select_related("branch").order_by("start")[:limit])
+
+
+def _upcoming(company: Company) -> QuerySet[Appointment]:
+    """The company's appointments still to come that are on (booked, or awaiting confirmation)."""
+    return Appointment.objects.filter(company=company, start__gte=clock.now(), status__in=ACTIVE)
 
 
 def appointment_for_caller(*, company: Company, phone: str, reference: str = "") -> Appointment:
@@ -72,7 +75,7 @@ def upcoming_appointments_of_person(
         raise BookingError(
             ErrorType.VALIDATION, "Give a phone number or an email address.", fields=("phone", "email")
         )
-    upcoming = Appointment.objects.filter(company=company, start__gte=clock.now(), status__in=ACTIVE)
+    upcoming = _upcoming(company)
     if phone:
         try:
             upcoming = upcoming.filter(customer__phone=normalize_e164(phone))

@@ -124,10 +124,12 @@ def test_an_explicit_idempotency_key_wins_over_the_call_id(company, calcom):
     assert replay.replayed is True and len(calcom.calls) == 1
 
 
-@pytest.mark.parametrize("change", [{"start": _wall_clock("11:00")}, {"name": "Someone Else"}])
+@pytest.mark.parametrize("change", [{"start": "11:00"}, {"name": "Someone Else"}])
 def test_a_key_given_again_for_another_booking_is_refused_and_books_nothing(company, calcom, change):
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
     _book(company, idempotency_key="k-1")
+    if "start" in change:  # made here, at the pinned moment, not when the tests are collected
+        change = {"start": _wall_clock(change["start"])}
     refused = _refused(company, idempotency_key="k-1", **change)
     assert refused.error_type == "validation_error" and refused.fields == ("idempotency_key",)
     assert len(calcom.calls) == 1 and Appointment.objects.count() == 1
