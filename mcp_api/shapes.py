@@ -73,6 +73,51 @@ class AppointmentInfo(TypedDict):
     customer_name: str
 
 
+# -- what each tool returns ------------------------------------------------------------------
+
+
+class Branches(TypedDict):
+    company: str
+    branches: list[BranchInfo]
+
+
+class FreeTimes(TypedDict):
+    branch_id: int
+    timezone: str
+    date_from: str
+    date_to: str
+    slots: list[FreeSlot]
+    total: Annotated[int, Field(description="Free slots in the range; `slots` holds at most 100.")]
+    truncated: Annotated[bool, Field(description="True: more are free than listed; narrow the days.")]
+
+
+class NearbyTimes(TypedDict):
+    branch_id: int
+    timezone: str
+    preferred_available: bool
+    alternatives: list[NearbySlot]
+
+
+class BookingMade(TypedDict):
+    appointment: AppointmentInfo
+    confirmed: Annotated[bool, Field(description="False: the practice must confirm it first.")]
+    replayed: Annotated[bool, Field(description="True: this key was used before; this is its first result.")]
+
+
+class Appointments(TypedDict):
+    appointments: list[AppointmentInfo]
+    count: int
+
+
+class AppointmentMoved(TypedDict):
+    appointment: Annotated[AppointmentInfo, Field(description="The moved appointment, with a new id.")]
+    previous_appointment_id: str
+
+
+class AppointmentCancelled(TypedDict):
+    appointment: AppointmentInfo
+
+
 def moment(value: datetime, timezone: str) -> Moment:
     return Moment(
         utc=value.astimezone(UTC).isoformat().replace("+00:00", "Z"),

@@ -7,13 +7,8 @@ returns a shape from mcp_api.shapes. Descriptions are fixed text, reviewed like 
 built from tenant data.
 """
 
-from datetime import date
-from typing import Annotated
-
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
-from pydantic import Field
-from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from booking.errors import BookingError, ErrorType
 from booking.event_types import event_types_list
@@ -30,13 +25,32 @@ from booking.services import (
 )
 from booking.times import parse_datetime, zone
 from companies.models import Branch, Company
+from mcp_api.arguments import (
+    AppointmentId,
+    BranchId,
+    CustomerName,
+    Email,
+    FirstDay,
+    IdempotencyKey,
+    LastDay,
+    MaxResults,
+    Notes,
+    Phone,
+    Reason,
+    SearchDays,
+    TimeZoneName,
+    When,
+)
 from mcp_api.calls import tool_call
 from mcp_api.shapes import (
     NAME_CHARACTERS,
-    AppointmentInfo,
-    BranchInfo,
-    FreeSlot,
-    NearbySlot,
+    AppointmentCancelled,
+    AppointmentMoved,
+    Appointments,
+    BookingMade,
+    Branches,
+    FreeTimes,
+    NearbyTimes,
     appointment_info,
     branch_info,
     free_slot,
@@ -68,110 +82,6 @@ def _refusing_unknown_arguments(tool: Tool) -> Tool:
     tool.fn_metadata.arg_model = strict
     tool.parameters = strict.model_json_schema(by_alias=True)
     return tool
-
-
-# -- arguments ------------------------------------------------------------------------------------
-
-BranchId = Annotated[
-    int | None,
-    Field(ge=1, description="A branch_id from list_branches; may be left out if the company has one branch."),
-]
-TimeZoneName = Annotated[
-    str | None,
-    Field(
-        max_length=64,
-        pattern=r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$",
-        description="IANA zone for local times you send and get back; default: the branch's.",
-    ),
-]
-When = Annotated[
-    str,
-    Field(
-        min_length=10,
-        max_length=35,
-        description="ISO 8601 date and time: with an offset (2026-12-08T10:00:00+01:00) or local "
-        "(2026-12-08T10:00), read in `timezone` or the branch's zone.",
-    ),
-]
-IdempotencyKey = Annotated[
-    str,
-    Field(
-        min_length=8,
-        max_length=100,
-        pattern=r"^[A-Za-z0-9._:\-]+$",
-        description="Your id for this request (e.g. a UUID). Retrying with the same key returns the "
-        "first result instead of acting twice; use a new key for a new request.",
-    ),
-]
-AppointmentId = Annotated[
-    str,
-    Field(
-        min_length=6,
-        max_length=40,
-        pattern=r"^apt_[0-9]+_[a-z2-7]+$",
-        description="An appointment_id from find_appointments or book_appointment.",
-    ),
-]
-Reason = Annotated[
-    str | None, Field(max_length=300, description="Why, in a few words (kept on the booking).")
-]
-CustomerName = Annotated[str, Field(min_length=1, max_length=100, description="The customer's full name.")]
-Phone = Annotated[str | None, Field(max_length=32, description="The customer's phone number, as given.")]
-Email = Annotated[str | None, Field(max_length=254, description="The customer's email address.")]
-Notes = Annotated[str | None, Field(max_length=500, description="Anything the practice should know.")]
-FirstDay = Annotated[
-    date | None, Field(description="First local day (YYYY-MM-DD); default: the first bookable day.")
-]
-LastDay = Annotated[
-    date | None, Field(description="Last local day, inclusive; default: a week after date_from.")
-]
-SearchDays = Annotated[int, Field(ge=0, le=62, description="How many days after the wished day to search.")]
-MaxResults = Annotated[int, Field(ge=1, le=20, description="How many free times to return at most.")]
-
-
-# -- results --------------------------------------------------------------------------------------
-
-
-class Branches(TypedDict):
-    company: str
-    branches: list[BranchInfo]
-
-
-class FreeTimes(TypedDict):
-    branch_id: int
-    timezone: str
-    date_from: str
-    date_to: str
-    slots: list[FreeSlot]
-    total: Annotated[int, Field(description="Free slots in the range; `slots` holds at most 100.")]
-    truncated: Annotated[bool, Field(description="True: more are free than listed; narrow the days.")]
-
-
-class NearbyTimes(TypedDict):
-    branch_id: int
-    timezone: str
-    preferred_available: bool
-    alternatives: list[NearbySlot]
-
-
-class BookingMade(TypedDict):
-    appointment: AppointmentInfo
-    confirmed: Annotated[bool, Field(description="False: the practice must confirm it first.")]
-    replayed: Annotated[bool, Field(description="True: this key was used before; this is its first result.")]
-
-
-class Appointments(TypedDict):
-    appointments: list[AppointmentInfo]
-    count: int
-
-
-class AppointmentMoved(TypedDict):
-    appointment: Annotated[AppointmentInfo, Field(description="The moved appointment, with a new id.")]
-    previous_appointment_id: str
-
-
-class AppointmentCancelled(TypedDict):
-    appointment: AppointmentInfo
 
 
 # -- tools ----------------------------------------------------------------------------------------
