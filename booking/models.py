@@ -195,10 +195,6 @@ class AppointmentChange(WorkRow):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of appointment {self.appointment_id} ({self.status})"
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in {WorkStatus.SUCCEEDED, WorkStatus.FAILED}
-
 
 class CalendarNotice(WorkRow):
     """The calendar's inbox: every Cal.com booking webhook we accepted, stored before any work
