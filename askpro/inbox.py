@@ -2,12 +2,31 @@
 worker after commit (the Retell webhook inbox, the calendar's notices)."""
 
 import logging
+from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
 
 from askpro.queues import enqueue
+from askpro.work import RetriedWork
 
 logger = logging.getLogger(__name__)
+
+
+def inbox_work(model, *, processing: str, retrying: str, done: str, failed: str) -> RetriedWork:
+    """How every inbox's rows are worked and retried: one lease above the webhooks queue's 60 s
+    task timeout, WEBHOOK_MAX_ATTEMPTS tries with WEBHOOK_RETRY_BASE_SECONDS backoff, and the
+    end time kept in `processed_at`. The model names its own statuses."""
+    return RetriedWork(
+        model,
+        processing=processing,
+        retrying=retrying,
+        done=done,
+        failed=failed,
+        lease=timedelta(minutes=3),
+        max_attempts_setting="WEBHOOK_MAX_ATTEMPTS",
+        base_seconds_setting="WEBHOOK_RETRY_BASE_SECONDS",
+        finished_at_field="processed_at",
+    )
 
 
 def inbox_store(model, *, task: str, queue: str = "webhooks", **fields):

@@ -19,8 +19,8 @@ from django.urls import reverse
 
 from askpro import metrics
 from askpro.api import error_body, success_body
-from askpro.inbox import inbox_store
-from askpro.work import PermanentFailure, RetriedWork
+from askpro.inbox import inbox_store, inbox_work
+from askpro.work import PermanentFailure
 from booking.calendar import CalendarMessage, calendar_for
 from booking.calendar.calcom import notice_from
 from booking.calendar_sync import calendar_booking_apply
@@ -31,16 +31,12 @@ from core import clock
 
 logger = logging.getLogger(__name__)
 PROCESS_TASK = "booking.tasks.process_calendar_notice"
-WORK = RetriedWork(
+WORK = inbox_work(
     CalendarNotice,
     processing=WorkStatus.PROCESSING,
     retrying=WorkStatus.RETRYING,
     done=WorkStatus.SUCCEEDED,
     failed=WorkStatus.FAILED,
-    lease=timedelta(minutes=3),  # above the webhooks queue's 60 s task timeout
-    max_attempts_setting="WEBHOOK_MAX_ATTEMPTS",
-    base_seconds_setting="WEBHOOK_RETRY_BASE_SECONDS",
-    finished_at_field="processed_at",
 )
 
 

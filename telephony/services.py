@@ -7,7 +7,7 @@ from django.db.models import Q
 
 from askpro import metrics
 from askpro.api import error_body, success_body
-from askpro.work import RetriedWork
+from askpro.inbox import inbox_work
 from booking.customers import customer_upsert
 from companies.models import Branch
 from companies.phone_lookup import phone_number_owner
@@ -20,16 +20,12 @@ from telephony.models import WebhookEvent, WebhookEventStatus
 from telephony.post_call import BookingOutcome, CannotBook, post_call_booking
 
 RETRYABLE = [WebhookEventStatus.RECEIVED, WebhookEventStatus.RETRYING]
-WORK = RetriedWork(
+WORK = inbox_work(
     WebhookEvent,
     processing=WebhookEventStatus.PROCESSING,
     retrying=WebhookEventStatus.RETRYING,
     done=WebhookEventStatus.PROCESSED,
     failed=WebhookEventStatus.FAILED,
-    lease=timedelta(minutes=3),  # above the webhooks queue's 60 s task timeout
-    max_attempts_setting="WEBHOOK_MAX_ATTEMPTS",
-    base_seconds_setting="WEBHOOK_RETRY_BASE_SECONDS",
-    finished_at_field="processed_at",
 )
 
 
