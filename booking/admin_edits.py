@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from booking.models import Appointment, AppointmentSource, AppointmentStatus
 from booking.results import Alternative
+from booking.scope import BOOKABLE_BRANCH
 from booking.services import BookingError, appointment_cancel, appointment_reschedule, booking_create
 from booking.times import zone
 from companies.admin_scoping import staff_company
@@ -188,9 +189,7 @@ def book_view(modeladmin, request, *, again: Appointment | None = None):
 
 
 def _branches(request):
-    branches = Branch.objects.filter(is_active=True, calcom_event_type_id__isnull=False).select_related(
-        "company"
-    )
+    branches = Branch.objects.filter(BOOKABLE_BRANCH).select_related("company")
     if request.user.is_superuser:
         return branches
     company = staff_company(request)

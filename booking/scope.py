@@ -5,9 +5,14 @@ service checks again here, so an object of another tenant handed in by mistake i
 one that does not exist, before anything is asked of the calendar or written.
 """
 
+from django.db.models import Q
+
 from booking.errors import BookingError, ErrorType
 from booking.models import Appointment
 from companies.models import Branch, Company
+
+# The branches `bookable_branch` accepts, as a filter for listing them (of an active company).
+BOOKABLE_BRANCH = Q(is_active=True, calcom_event_type_id__isnull=False)
 
 
 def own_branch(*, company: Company, branch: Branch | None) -> Branch:

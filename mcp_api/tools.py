@@ -15,6 +15,7 @@ from booking.event_types import event_types_list
 from booking.horizon import bookable_days
 from booking.models import AppointmentSource
 from booking.references import appointment_by_handle
+from booking.scope import BOOKABLE_BRANCH
 from booking.selectors import upcoming_appointments_of_person
 from booking.services import (
     alternatives_find,
@@ -266,7 +267,7 @@ def cancel_appointment(
 
 
 def _bookable_branches(company: Company):
-    return company.branches.filter(is_active=True, calcom_event_type_id__isnull=False).order_by("name")
+    return company.branches.filter(BOOKABLE_BRANCH).order_by("name")
 
 
 def _branch(company: Company, branch_id: int | None) -> Branch:

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from booking.models import Appointment
 from booking.notices import is_loopback
+from booking.scope import BOOKABLE_BRANCH
 from companies.commands import company_for_command
 from companies.demo import next_weekday
 from integrations.calcom.client import BOOKINGS_API_VERSION, SLOTS_API_VERSION, utc_timestamp
@@ -39,7 +40,7 @@ class Command(BaseCommand):
             self._cancel(company, base, options["cancel"])
 
     def _book(self, company, base: str, options) -> None:
-        branch = company.branches.filter(is_active=True, calcom_event_type_id__isnull=False).first()
+        branch = company.branches.filter(BOOKABLE_BRANCH).first()
         if branch is None:
             raise CommandError("The company has no branch that books.")
         tz = ZoneInfo(branch.effective_timezone)
