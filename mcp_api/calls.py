@@ -40,9 +40,6 @@ def tool_call(tool: str, *, writes: bool = False) -> Iterator[Company]:
     except BookingError as error:
         outcome = str(error.error_type)
         raise ToolError(answers.failure_text(error)) from None
-    except ToolError:
-        outcome = "invalid"
-        raise
     except Exception:
         outcome = "exception"
         logger.exception("MCP tool %s failed", tool)

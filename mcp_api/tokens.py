@@ -59,15 +59,10 @@ def mcp_token_verify(plain: str) -> McpToken | None:
     its company loaded; None for anything else."""
     if not isinstance(plain, str) or not plain.startswith(TOKEN_PREFIX) or len(plain) > _LONGEST_TOKEN:
         return None
-    now = clock.now()
-    token = (
-        McpToken.objects.select_related("company")
-        .filter(key_hash=_digest(plain), revoked_at__isnull=True, company__is_active=True)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .first()
-    )
-    if token is not None:
-        _touch(token, now)
+    token = McpToken.objects.select_related("company").filter(key_hash=_digest(plain)).first()
+    if token is None or not token.is_usable or not token.company.is_active:
+        return None
+    _touch(token, clock.now())
     return token
 
 
