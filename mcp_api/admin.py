@@ -10,7 +10,7 @@ from django.utils.cache import add_never_cache_headers
 from companies.admin_scoping import CompanyScopedAdmin
 from companies.selectors import company_owned_by
 from mcp_api.models import McpToken
-from mcp_api.server import MCP_PATH
+from mcp_api.paths import MCP_PATH
 from mcp_api.tokens import mcp_token_issue, mcp_token_revoke
 
 CREATED_TEMPLATE = "admin/mcp_api/mcptoken/created.html"

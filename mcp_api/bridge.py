@@ -16,7 +16,7 @@ import threading
 
 from a2wsgi import ASGIMiddleware
 
-from mcp_api.server import is_mcp_path, mcp_http_app, server
+from mcp_api.paths import is_mcp_path
 
 _STARTUP_SECONDS = 30
 
@@ -48,6 +48,8 @@ class McpOverAsgi:
     handles = staticmethod(is_mcp_path)
 
     def __init__(self) -> None:
+        from mcp_api.server import mcp_http_app
+
         self._app = mcp_http_app()
 
     async def __call__(self, scope, receive, send) -> None:
@@ -55,6 +57,8 @@ class McpOverAsgi:
 
 
 def _start() -> ASGIMiddleware:
+    from mcp_api.server import mcp_http_app, server  # the SDK, loaded by the first MCP request
+
     app = mcp_http_app()
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, name="mcp-loop", daemon=True).start()

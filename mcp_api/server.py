@@ -20,12 +20,9 @@ from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
 
 from mcp_api.models import READ_SCOPE
+from mcp_api.paths import MCP_PATH
 from mcp_api.tokens import mcp_token_verify
 from mcp_api.tools import TOOLS
-
-MCP_PATH = "/mcp"
-# Paths the MCP app serves; everything else is Django's (askpro.wsgi, askpro.asgi).
-MCP_PATHS = (MCP_PATH, "/.well-known/oauth-protected-resource")
 
 INSTRUCTIONS = """\
 Books, moves and cancels appointments at the branches of one practice (the company your token \
@@ -106,7 +103,3 @@ def allowed_hosts() -> list[str]:
     names = {h for h in settings.ALLOWED_HOSTS if h and h != "*" and not h.startswith(".")}
     names.add(urlsplit(settings.PUBLIC_BASE_URL).hostname or "127.0.0.1")
     return sorted(pattern for name in names for pattern in (name, f"{name}:*"))
-
-
-def is_mcp_path(path: str) -> bool:
-    return any(path == prefix or path.startswith(prefix + "/") for prefix in MCP_PATHS)

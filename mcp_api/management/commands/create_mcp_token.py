@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from companies.commands import company_for_command
 from core import clock
-from mcp_api.server import MCP_PATH
+from mcp_api.paths import MCP_PATH
 from mcp_api.tokens import mcp_token_create
 
 
