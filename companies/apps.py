@@ -6,7 +6,7 @@ class CompaniesConfig(AppConfig):
     verbose_name = "Companies and branches"
 
     def ready(self):
-        from django.db.models.signals import post_delete, post_migrate, post_save
+        from django.db.models.signals import post_delete, post_save
 
         from companies import checks  # noqa: F401  (registers the deploy checks)
         from companies.models import Branch, PhoneNumber
@@ -15,17 +15,6 @@ class CompaniesConfig(AppConfig):
         post_save.connect(_forget_number, sender=PhoneNumber, dispatch_uid="forget-number-save")
         post_delete.connect(_forget_number, sender=PhoneNumber, dispatch_uid="forget-number-delete")
         post_save.connect(_forget_branch_numbers, sender=Branch, dispatch_uid="forget-branch-numbers")
-        # Permissions exist only after migrate: the staff group then gets what STAFF_PERMISSIONS says.
-        post_migrate.connect(_refresh_staff_group, sender=self, dispatch_uid="refresh-staff-group")
-
-
-def _refresh_staff_group(sender, using="default", **kwargs):
-    from django.contrib.auth.models import Group
-
-    from companies.services import STAFF_GROUP, staff_group_ensure
-
-    if Group.objects.using(using).filter(name=STAFF_GROUP).exists():
-        staff_group_ensure()
 
 
 def _forget_number(sender, instance, **kwargs):

@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from companies.models import Branch, Company, PhoneNumber
-from companies.services import staff_group_ensure
 from core import clock
 
 DEMO_SLUG = "demo"
@@ -67,7 +66,6 @@ def demo_tenant_ensure(*, admin_password: str | None = None, sandbox_url: str | 
         PhoneNumber.objects.get_or_create(
             number=number, defaults={"company": company, "branch": branch, "nickname": name}
         )
-    staff_group_ensure()
     created, password = _admin_ensure(admin_password)
     return DemoResult(company=company, admin_created=created, admin_password=password)
 

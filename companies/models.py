@@ -166,8 +166,10 @@ class PhoneNumber(models.Model):
 
 
 class StaffRole(models.TextChoices):
+    """What each may do: companies/roles.py."""
+
+    VIEWER = "viewer", "Viewer"
     STAFF = "staff", "Staff"
-    # Also manages the company's access: MCP tokens for AI agents.
     OWNER = "owner", "Owner"
 
 
@@ -176,7 +178,14 @@ class StaffMembership(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=8, choices=StaffRole.choices, default=StaffRole.STAFF)
+    role = models.CharField(
+        max_length=8,
+        choices=StaffRole.choices,
+        default=StaffRole.STAFF,
+        help_text="Viewer: reads everything of the company, changes nothing. Staff: the daily work "
+        "(appointments, retries, callbacks). Owner: also the set-up (keys, branches, numbers, "
+        "MCP tokens).",
+    )
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.company}"

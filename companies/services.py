@@ -2,31 +2,9 @@
 
 import logging
 
-from django.contrib.auth.models import Group, Permission
-from django.db import transaction
-
 from companies.models import Company, StaffMembership, StaffRole, new_webhook_key
 
 logger = logging.getLogger(__name__)
-
-STAFF_GROUP = "Company staff"
-# What a company's staff may do in admin; rows are scoped to their company regardless.
-STAFF_PERMISSIONS = {
-    "companies": {
-        "company": ["view", "change"],
-        "branch": ["view", "add", "change", "delete"],
-        "phonenumber": ["view", "add", "change", "delete"],
-    },
-    "booking": {
-        "customer": ["view", "add", "change"],
-        "appointment": ["view", "add", "change"],
-        # "change" on these read-only rows is what lets staff retry and replay them.
-        "bookingrequest": ["view", "change"],
-        "appointmentchange": ["view", "change"],
-        "calendarnotice": ["view", "change"],
-    },
-    "telephony": {"call": ["view"], "webhookevent": ["view", "change"]},
-}
 
 
 def company_rotate_webhook_key(*, company: Company) -> str:
@@ -54,26 +32,11 @@ def company_set_credentials(
     return changed
 
 
-@transaction.atomic
-def staff_group_ensure() -> Group:
-    """The permission group every staff member gets (idempotent)."""
-    group, _ = Group.objects.get_or_create(name=STAFF_GROUP)
-    wanted = []
-    for models in STAFF_PERMISSIONS.values():
-        for model, actions in models.items():
-            wanted += [f"{action}_{model}" for action in actions]
-    perms = Permission.objects.filter(
-        content_type__app_label__in=STAFF_PERMISSIONS.keys(), codename__in=wanted
-    )
-    group.permissions.set(perms)
-    return group
-
-
 def staff_member_add(*, company: Company, user, role: str = StaffRole.STAFF) -> None:
-    """Make `user` a staff member (or owner) of `company` (one company per user)."""
+    """Make `user` a member of `company` (one company per user); the role alone says what they
+    may do (companies/roles.py)."""
     user.is_staff = True
     user.save(update_fields=["is_staff"])
-    user.groups.add(staff_group_ensure())
     StaffMembership.objects.update_or_create(user=user, defaults={"company": company, "role": role})
 
 

@@ -4,6 +4,7 @@ import pytest
 import time_machine
 
 from askpro.logfilters import OncePerMinute
+from companies.models import StaffRole
 from companies.services import staff_member_add
 from integrations.cache import clear_cached_data
 from tests import timeline
@@ -24,6 +25,15 @@ def pinned_clock():
     stand at another moment (a DST switch) moves it with `pinned_clock.move_to(...)`."""
     with time_machine.travel(TEST_NOW, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked(request, settings):
+    """Staff get German by default (settings.LANGUAGE_CODE); most tests read our English texts,
+    so they ask for English. Tests marked `german` (and browser tests, whose browser sends
+    Accept-Language: de-DE) meet the real default."""
+    if request.node.get_closest_marker("german") is None:
+        settings.LANGUAGE_CODE = "en"
 
 
 @pytest.fixture(autouse=True)
@@ -70,6 +80,14 @@ def alice(company_a):
     """Staff member of company A."""
     user = UserFactory(username="alice")
     staff_member_add(company=company_a, user=user)
+    return user
+
+
+@pytest.fixture
+def olga(company_a):
+    """Owner of company A: staff's work plus the set-up (keys, branches, numbers)."""
+    user = UserFactory(username="olga")
+    staff_member_add(company=company_a, user=user, role=StaffRole.OWNER)
     return user
 
 

@@ -79,8 +79,8 @@ def test_own_objects_open_normally(client, alice, company_a, company_b, model):
     assert client.get(_url(mine, "change")).status_code == 200
 
 
-def test_staff_cannot_assign_another_companys_branch_to_their_number(client, alice, company_a, company_b):
-    client.force_login(alice)
+def test_staff_cannot_assign_another_companys_branch_to_their_number(client, olga, company_a, company_b):
+    client.force_login(olga)
     foreign_branch = company_b.branches.get()
     response = client.post(
         reverse("admin:companies_phonenumber_add"),
@@ -106,8 +106,8 @@ def test_staff_cannot_assign_another_companys_branch_to_their_number(client, ali
     assert own_number.branch.company == company_a
 
 
-def test_staff_creates_rows_in_their_own_company(client, alice, company_a):
-    client.force_login(alice)
+def test_staff_creates_rows_in_their_own_company(client, olga, company_a):
+    client.force_login(olga)
     branch = company_a.branches.get()
     response = client.post(
         reverse("admin:companies_phonenumber_add"),
@@ -117,8 +117,8 @@ def test_staff_creates_rows_in_their_own_company(client, alice, company_a):
     assert PhoneNumber.objects.get(number="+493083793369").company == company_a
 
 
-def test_branch_choices_offered_to_staff_are_their_own(client, alice, company_a, company_b):
-    client.force_login(alice)
+def test_branch_choices_offered_to_staff_are_their_own(client, olga, company_a, company_b):
+    client.force_login(olga)
     response = client.get(reverse("admin:companies_phonenumber_add"))
     choices = response.context["adminform"].form.fields["branch"].queryset
     assert set(choices) == set(company_a.branches.all())

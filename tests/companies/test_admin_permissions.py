@@ -1,9 +1,10 @@
 """Who may run which admin action, and on whose rows: the permission matrix as a test.
 
-Three kinds of user meet every admin action:
-- viewer: staff of company A whose only group grants the "view" permissions of the models the
-  "Company staff" group covers (companies.services.STAFF_PERMISSIONS);
-- staff: alice, staff of company A in the "Company staff" group;
+Four kinds of user meet every admin action, their membership's role alone deciding what they
+may do (companies/roles.py; no group):
+- viewer: vera, a viewer of company A;
+- staff: alice, staff of company A;
+- owner: olga, an owner of company A (the set-up: keys, webhook key, numbers);
 - superuser: charlie.
 
 For each pair the tests prove (a) whether the changelist's action dropdown offers the action
@@ -22,7 +23,6 @@ import pytest
 import requests
 import responses
 from django.contrib import admin
-from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from responses import matchers
 
@@ -35,8 +35,8 @@ from booking.models import (
     CalendarNotice,
 )
 from booking.services import BookingError, booking_create
-from companies.models import Company, PhoneNumber
-from companies.services import STAFF_PERMISSIONS, staff_member_add
+from companies.models import Company, PhoneNumber, StaffRole
+from companies.services import staff_member_add
 from telephony.models import Call, WebhookEvent, WebhookEventStatus
 from tests import calcom_fakes, retell_fakes, timeline
 from tests.factories import AppointmentFactory, UserFactory
@@ -327,21 +327,21 @@ ACTIONS = {
 # -- the matrix: may this kind of user run this action on their company's rows? -----------------
 
 YES, NO = True, False
-KINDS = ("viewer", "staff", "superuser")
+KINDS = ("viewer", "staff", "owner", "superuser")
 # fmt: off
 MATRIX = {
-    #                                          viewer  staff  superuser
-    "company.rotate_webhook_key":              (NO,    YES,   YES),
-    "company.sync_phone_numbers":              (NO,    YES,   YES),
-    "company.validate_webhook_configuration":  (NO,    YES,   YES),
-    "company.connect_calcom_webhooks":         (NO,    YES,   YES),
-    "branch.check_event_type":                 (YES,   YES,   YES),  # only reads Cal.com
-    "appointment.retry_failed_booking":        (NO,    YES,   YES),
-    "appointment.cancel_in_calcom":            (NO,    YES,   YES),
-    "bookingrequest.retry":                    (NO,    YES,   YES),
-    "appointmentchange.retry":                 (NO,    YES,   YES),
-    "calendarnotice.replay":                   (NO,    YES,   YES),
-    "webhookevent.replay":                     (NO,    YES,   YES),
+    #                                          viewer  staff  owner  superuser
+    "company.rotate_webhook_key":              (NO,    NO,    YES,   YES),
+    "company.sync_phone_numbers":              (NO,    NO,    YES,   YES),
+    "company.validate_webhook_configuration":  (NO,    NO,    YES,   YES),
+    "company.connect_calcom_webhooks":         (NO,    NO,    YES,   YES),
+    "branch.check_event_type":                 (YES,   YES,   YES,   YES),  # only reads Cal.com
+    "appointment.retry_failed_booking":        (NO,    YES,   YES,   YES),
+    "appointment.cancel_in_calcom":            (NO,    YES,   YES,   YES),
+    "bookingrequest.retry":                    (NO,    YES,   YES,   YES),
+    "appointmentchange.retry":                 (NO,    YES,   YES,   YES),
+    "calendarnotice.replay":                   (NO,    YES,   YES,   YES),
+    "webhookevent.replay":                     (NO,    YES,   YES,   YES),
 }
 # fmt: on
 CELLS = [
@@ -367,22 +367,22 @@ def test_the_matrix_covers_every_admin_action():
 
 @pytest.fixture
 def viewer(company_a):
-    """Staff of company A who may look at everything the staff group covers and change nothing."""
+    """A member of company A who may look at everything of it and change nothing."""
     user = UserFactory(username="vera")
-    staff_member_add(company=company_a, user=user)
-    group, _ = Group.objects.get_or_create(name="Company viewers")
-    view_only = [
-        Permission.objects.get(content_type__app_label=app, codename=f"view_{model}")
-        for app, models in STAFF_PERMISSIONS.items()
-        for model in models
-    ]
-    group.permissions.set(view_only)
-    user.groups.set([group])
+    staff_member_add(company=company_a, user=user, role=StaffRole.VIEWER)
+    return user
+
+
+@pytest.fixture
+def owner(company_a):
+    user = UserFactory(username="olga")
+    staff_member_add(company=company_a, user=user, role=StaffRole.OWNER)
     return user
 
 
 def _user(request, kind):
-    return request.getfixturevalue({"viewer": "viewer", "staff": "alice", "superuser": "charlie"}[kind])
+    fixture = {"viewer": "viewer", "staff": "alice", "owner": "owner", "superuser": "charlie"}[kind]
+    return request.getfixturevalue(fixture)
 
 
 @pytest.fixture
@@ -473,12 +473,12 @@ def test_a_viewer_is_offered_no_action_that_changes_anything(client, wire, viewe
 
 @pytest.mark.parametrize("action", ACTIONS)
 def test_staff_selecting_another_companys_rows_changes_nothing_of_it(
-    client, wire, alice, company_a, company_b, action
+    client, wire, owner, company_a, company_b, action
 ):
     spec = ACTIONS[action]
     theirs = spec.arrange(company_b, wire)
     wire.calls.reset()
-    client.force_login(alice)
+    client.force_login(owner)  # an owner may run every action on their own rows
 
     response = _run(client, spec, theirs)
 
@@ -489,14 +489,14 @@ def test_staff_selecting_another_companys_rows_changes_nothing_of_it(
 
 @pytest.mark.parametrize("action", ACTIONS)
 def test_staff_slipping_another_companys_row_into_their_selection_acts_on_their_own_only(
-    client, wire, alice, company_a, company_b, action
+    client, wire, owner, company_a, company_b, action
 ):
     spec = ACTIONS[action]
     theirs = spec.arrange(company_b, wire)
     mine = spec.arrange(company_a, wire)
     wire.calls.reset()
     spec.expect(wire, mine)
-    client.force_login(alice)
+    client.force_login(owner)
 
     html = _run(client, spec, mine, theirs).content.decode()
 

@@ -147,8 +147,8 @@ def test_a_phone_of_another_companys_customer_is_fine(client, alice, company_a, 
     assert Customer.objects.get(company=company_a).phone == CUSTOMER_PHONE
 
 
-def test_a_branch_name_already_in_the_company_is_a_form_error(client, alice, company_a):
-    client.force_login(alice)
+def test_a_branch_name_already_in_the_company_is_a_form_error(client, olga, company_a):
+    client.force_login(olga)
     url = reverse("admin:companies_branch_add")
 
     response = client.post(url, _complete_add_form(client, url, name="Alpha Mitte"))
@@ -157,8 +157,8 @@ def test_a_branch_name_already_in_the_company_is_a_form_error(client, alice, com
     assert Branch.objects.filter(company=company_a).count() == 1
 
 
-def test_a_branch_name_of_another_company_is_fine(client, alice, company_a, company_b):
-    client.force_login(alice)
+def test_a_branch_name_of_another_company_is_fine(client, olga, company_a, company_b):
+    client.force_login(olga)
     url = reverse("admin:companies_branch_add")
 
     response = client.post(url, _complete_add_form(client, url, name="Beta Nord"))
@@ -169,9 +169,9 @@ def test_a_branch_name_of_another_company_is_fine(client, alice, company_a, comp
 
 @pytest.mark.parametrize("typed", ["+493022222222", "030 22222222"], ids=["e164", "national"])
 def test_another_companys_number_cannot_be_used_and_its_owner_stays_unnamed(
-    client, alice, company_a, company_b, typed
+    client, olga, company_a, company_b, typed
 ):
-    client.force_login(alice)
+    client.force_login(olga)
     url = reverse("admin:companies_phonenumber_add")
     data = _complete_add_form(
         client, url, number=typed, branch=str(company_a.branches.get().pk), nickname="Reception"
@@ -188,8 +188,8 @@ def test_another_companys_number_cannot_be_used_and_its_owner_stays_unnamed(
     assert PhoneNumber.objects.count() == 2
 
 
-def test_a_number_already_in_the_company_cannot_be_used_twice(client, alice, company_a):
-    client.force_login(alice)
+def test_a_number_already_in_the_company_cannot_be_used_twice(client, olga, company_a):
+    client.force_login(olga)
     url = reverse("admin:companies_phonenumber_add")
     data = _complete_add_form(client, url, number="+493011111111", branch=str(company_a.branches.get().pk))
 
@@ -199,8 +199,8 @@ def test_a_number_already_in_the_company_cannot_be_used_twice(client, alice, com
     assert PhoneNumber.objects.count() == 1
 
 
-def test_staff_can_raise_their_companys_rate_limit_within_bounds(client, alice, company_a):
-    client.force_login(alice)
+def test_staff_can_raise_their_companys_rate_limit_within_bounds(client, olga, company_a):
+    client.force_login(olga)
     url = reverse("admin:companies_company_change", args=[company_a.pk])
     response = client.post(url, _complete_add_form(client, url, retell_rate_limit="2400"))
     assert response.status_code == 302, response.context["adminform"].form.errors

@@ -462,9 +462,9 @@ def test_admin_action_reports_retell_errors(wire, client, charlie, company_a):
     assert "Retell refused the company&#x27;s API key." in html
 
 
-def test_staff_syncs_their_own_company(wire, client, alice, company_a):
+def test_staff_syncs_their_own_company(wire, client, olga, company_a):
     _both_pages(wire)
-    client.force_login(alice)
+    client.force_login(olga)
     _run_action(client, "sync_phone_numbers", company_a)
     assert PhoneNumber.objects.filter(number="+493011111112", company=company_a).exists()
 
