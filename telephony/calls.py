@@ -3,9 +3,11 @@
 from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from askpro.work import PermanentFailure
-from telephony.models import Call, CallStatus
+from core import clock
+from telephony.models import Call, CallDirection, CallStatus
 
 STATUS_RANK = {
     CallStatus.REGISTERED: 0,
@@ -102,3 +104,39 @@ def _merge_analysis(call: Call, analysis: dict) -> None:
     call.sentiment = str(analysis.get("user_sentiment") or call.sentiment)
     if isinstance(analysis.get("call_successful"), bool):
         call.successful = analysis["call_successful"]
+
+
+# Functions whose answer offers the caller free times (telephony.live), for the call's funnel.
+ASKING_FOR_TIMES = frozenset({"check_availability", "find_alternatives"})
+
+
+def live_call_ensure(*, company, branch, call_id: str, caller: str, dialed: str) -> None:
+    """A live call is on record from its first function on, so what it books is linked to it at
+    once and the call shows in admin before Retell's webhooks arrive (they merge into this row)."""
+    if not call_id or len(call_id) > Call._meta.get_field("retell_call_id").max_length:
+        return  # not an id Retell gives; the function is still answered
+    recorded = Call(
+        company=company,
+        branch=branch,
+        retell_call_id=call_id,
+        from_number=caller,
+        to_number=dialed[: Call._meta.get_field("to_number").max_length],
+        direction=CallDirection.INBOUND,
+        status=CallStatus.ONGOING,
+        started_at=clock.now(),
+    )
+    # One statement whether or not its webhook recorded it first (then nothing changes here).
+    Call.objects.bulk_create([recorded], ignore_conflicts=True)
+
+
+def live_call_count(*, company, call_id: str, function: str, answer: dict) -> None:
+    """Count a question for free times and how many were offered (the dashboard's funnel)."""
+    if not call_id or function not in ASKING_FOR_TIMES:
+        return
+    data = answer.get("data") or {}
+    offered = len(data.get("slots") or data.get("alternatives") or [])
+    if data.get("preferred_available"):
+        offered = max(offered, 1)  # the time wished for is free: that is the offer
+    Call.objects.filter(company=company, retell_call_id=call_id).update(
+        availability_checks=F("availability_checks") + 1, slots_offered=F("slots_offered") + offered
+    )

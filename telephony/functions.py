@@ -17,6 +17,8 @@ from django.core.cache import cache
 
 from booking.services import BookingError, ErrorType
 from core.wording import say
+from telephony.calls import live_call_count, live_call_ensure
+from telephony.events import dialed_number
 from telephony.live import HANDLERS, normalized_args, refusal, spoken_failure
 from telephony.live_context import live_context
 from telephony.serializers import FunctionArgsSerializer
@@ -50,6 +52,19 @@ def _dispatch(company, name: str, args, call: dict) -> dict:
     handler = HANDLERS.get(name)
     if handler is None:
         return refusal("unknown_function", f"Unknown function {name!r}.")
+    live_call_ensure(
+        company=company,
+        branch=ctx.branch,
+        call_id=ctx.call_id,
+        caller=ctx.caller_phone,
+        dialed=dialed_number(call),
+    )
+    result = _answered(ctx, handler, name, args)
+    live_call_count(company=company, call_id=ctx.call_id, function=name, answer=result)
+    return result
+
+
+def _answered(ctx, handler, name: str, args) -> dict:
     arguments = FunctionArgsSerializer(data=normalized_args(args) if isinstance(args, dict) else None)
     try:
         if not arguments.is_valid():
@@ -59,5 +74,5 @@ def _dispatch(company, name: str, args, call: dict) -> dict:
     except BookingError as exc:
         return spoken_failure(ctx, exc)
     except Exception:
-        logger.exception("function %s failed for company %s", name, company.pk)
+        logger.exception("function %s failed for company %s", name, ctx.company.pk)
         return refusal(ErrorType.EXCEPTION, say("failed", ctx.language))

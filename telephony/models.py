@@ -45,6 +45,10 @@ class Call(models.Model):
     successful = models.BooleanField(null=True, blank=True)
     analysis = models.JSONField(default=dict, blank=True)
     dynamic_variables = models.JSONField(default=dict, blank=True)
+    # The booking funnel of a live call (the staff dashboard): how often the agent asked for free
+    # times, and how many it was given to offer.
+    availability_checks = models.PositiveIntegerField(default=0)
+    slots_offered = models.PositiveIntegerField(default=0)
     # The one link between calls and appointments, kept here: booking knows calls only by the
     # call id its booking requests carry. A call can book several; a reschedule adds the new one.
     appointments = models.ManyToManyField("booking.Appointment", related_name="calls", blank=True)

@@ -10,9 +10,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from booking.models import Appointment, AppointmentStatus, Customer
-from telephony.models import Call
+from telephony.models import Call, CallStatus
 from tests import timeline
-from tests.calcom_fakes import BASE, booking_output
+from tests.calcom_fakes import BASE, booking_output, slots_range
 from tests.factories import AppointmentFactory, CallFactory
 from tests.retell_fakes import API_KEY, CALL_ID, CALLER_NUMBER, as_body, function_call_payload, signed_headers
 from tests.telephony.conftest import EVENT_TYPE_ID
@@ -52,12 +52,17 @@ def test_a_live_booking_is_linked_at_once_when_the_call_is_already_recorded(func
     assert list(call.appointments.all()) == [Appointment.objects.get()]
 
 
-def test_a_live_booking_before_the_call_is_recorded_waits_for_post_call(function, clinic, calcom):
+def test_a_live_booking_before_any_webhook_records_the_call_and_links_to_it(function, clinic, calcom):
+    """The call is on record from its first function on: staff see it, with what it booked, before
+    Retell's webhooks arrive (they merge into the same row)."""
     start = timeline.utc(timeline.booking_day(), "11:00")
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_created(start))
     args = {"date": timeline.booking_day().isoformat(), "time": "11:00", "name": "Jana Caller"}
     assert function("book_appointment", args)["success"] is True
-    assert not Appointment.objects.get().calls.exists()  # tests/telephony/test_webhook_processing links it
+    call = Call.objects.get(retell_call_id=CALL_ID)
+    assert (call.company, call.branch) == (clinic, clinic.branches.get())
+    assert call.from_number == CALLER_NUMBER and call.status == CallStatus.ONGOING
+    assert list(call.appointments.all()) == [Appointment.objects.get()]
 
 
 def test_a_moved_appointment_keeps_the_calls_of_the_old_one_and_gains_this_one(function, clinic, calcom):
@@ -119,3 +124,16 @@ def test_the_migration_carries_both_old_links_into_the_one_link(clinic):
     }
     assert links == {("call_a", posted.pk), ("call_b", live.pk), ("call_b", both.pk)}
     assert call_a.pk and not hasattr(Call, "appointment") and not hasattr(Appointment, "call")
+
+
+def test_each_question_for_free_times_is_counted_on_the_call_with_what_was_offered(function, clinic, calcom):
+    """The dashboard's funnel: calls that asked for times, and were offered some."""
+    day = timeline.booking_day()
+    slots = [
+        (timeline.z(timeline.utc(day, hhmm)), timeline.z(timeline.utc(day, hhmm) + timedelta(minutes=30)))
+        for hhmm in ("09:00", "09:30", "10:00")
+    ]
+    calcom.add("GET", f"{BASE}/slots", json=slots_range({day.isoformat(): slots}))
+    assert function("check_availability", {"date": day.isoformat()})["success"] is True
+    call = Call.objects.get(retell_call_id=CALL_ID)
+    assert (call.availability_checks, call.slots_offered) == (1, 3)
