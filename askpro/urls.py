@@ -3,10 +3,6 @@ from django.urls import include, path
 
 from askpro import views
 
-admin.site.site_header = "AskPro administration"
-admin.site.site_title = "AskPro"
-admin.site.index_title = "Companies, calls and appointments"
-
 # JSON errors for the API, Django's pages elsewhere.
 handler404 = "askpro.views.not_found"
 handler500 = "askpro.views.server_error"

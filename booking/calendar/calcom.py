@@ -340,4 +340,18 @@ def _event_type(event_type: dict, team_id: int | None) -> EventType:
         team_id=event_type.get("teamId", team_id),
         hidden=bool(event_type.get("hidden", False)),
         booking_window=event_type.get("bookingWindow") or None,
+        **_booking_form(event_type.get("bookingFields")),
     )
+
+
+def _booking_form(fields) -> dict:
+    """What the event type's booking form asks for. Cal.com's default form requires an email: an
+    email field not listed is the default one, required."""
+    if not isinstance(fields, list):
+        return {}
+    visible = [f for f in fields if isinstance(f, dict) and not f.get("hidden")]
+    email = next((f for f in fields if isinstance(f, dict) and f.get("slug") == "email"), None)
+    return {
+        "collects_phone": any(f.get("type") == "phone" for f in visible),
+        "email_required": True if email is None else bool(email.get("required")) and not email.get("hidden"),
+    }

@@ -91,6 +91,16 @@ class EventType:
     team_id: int | None
     hidden: bool
     booking_window: dict | None  # Cal.com's bookingWindow (booking.horizon reads it)
+    # From its booking form (None: the calendar did not say). A caller who gives only a phone
+    # number can be booked only if the form collects a phone and does not require an email.
+    collects_phone: bool | None = None
+    email_required: bool | None = None
+
+    @property
+    def phone_only_bookable(self) -> bool | None:
+        if self.collects_phone is None or self.email_required is None:
+            return None
+        return self.collects_phone and not self.email_required
 
     @property
     def label(self) -> str:

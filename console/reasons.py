@@ -1,0 +1,44 @@
+"""Why something failed, in plain language for staff (translated): the one place that turns our
+error types and Cal.com's developer messages into what a person at the front desk understands."""
+
+from django.utils.translation import gettext as _
+
+from booking.services import ErrorType
+
+
+def _booking_reasons() -> dict[str, str]:
+    return {
+        ErrorType.SLOT_UNAVAILABLE: _("The time was already taken in the calendar."),
+        ErrorType.CONFIGURATION: _(
+            "The branch is not set up to book (Cal.com key or event type). Run the set-up check."
+        ),
+        ErrorType.VALIDATION: _("What the caller said could not be read as a booking (date, time or name)."),
+        ErrorType.SERVICE_UNAVAILABLE: _("Cal.com did not answer, so the booking could not be made."),
+        ErrorType.BOOKING_FAILED: _("Cal.com refused the booking."),
+        ErrorType.EXCEPTION: _("An error on our side; the operators have been told."),
+    }
+
+
+def booking_failure_reason(error_type: str, message: str = "") -> str:
+    """The reason a booking failed; an event type that requires an email is named as such, as it
+    makes every booking of a caller who gave only their number fail."""
+    if "email" in message.lower() and error_type in {ErrorType.BOOKING_FAILED, ErrorType.VALIDATION}:
+        return _(
+            "Cal.com requires an email address for this event type and the caller gave none. "
+            "Make the email field optional in the event type, or ask the caller for an email."
+        )
+    return _booking_reasons().get(error_type, _("The booking did not go through."))
+
+
+def change_failure_reason(kind: str) -> str:
+    if kind == "cancel":
+        return _("Cancelling the appointment in Cal.com failed.")
+    return _("Moving the appointment in Cal.com failed.")
+
+
+def event_failure_reason() -> str:
+    return _("The report of this call from Retell could not be processed.")
+
+
+def notice_failure_reason() -> str:
+    return _("A change made in Cal.com could not be applied here.")
