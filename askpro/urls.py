@@ -11,5 +11,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
+    # The admin's language switch (German by default; the browser's or the chosen one otherwise).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("askpro.api_urls")),
 ]

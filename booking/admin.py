@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 from django.urls import path
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from booking import admin_edits
 from booking.models import (
@@ -28,6 +30,15 @@ from booking.services import (
 )
 from companies.admin_scoping import CompanyScopedAdmin, RecordedWorkAdmin
 from companies.models import Branch, Company
+from core.shown import shown_local
+
+STATUS_TONES = {
+    AppointmentStatus.BOOKED: "ok",
+    AppointmentStatus.PENDING: "warning",
+    AppointmentStatus.REQUESTED: "warning",
+    AppointmentStatus.FAILED: "wrong",
+    AppointmentStatus.REJECTED: "wrong",
+}
 
 
 @admin.register(Customer)
@@ -62,7 +73,7 @@ class RetryPermission:
 
 @admin.register(Appointment)
 class AppointmentAdmin(RetryPermission, CompanyScopedAdmin):
-    list_display = ["start", "branch", "attendee_name", "customer", "status", "source", "company", "attempts"]
+    list_display = ["local_start", "person", "branch", "service", "source", "status_badge"]
     list_filter = ["company", "status", "source", "branch", "no_show"]
     list_select_related = ["company", "branch", "customer"]
     search_fields = [
@@ -102,6 +113,26 @@ class AppointmentAdmin(RetryPermission, CompanyScopedAdmin):
         "updated_at",
     ]
     actions = ["retry_failed_booking", "cancel_in_calcom"]
+
+    @admin.display(description=_("Time"), ordering="start")
+    def local_start(self, appointment: Appointment) -> str:
+        return shown_local(appointment.start, appointment.branch.effective_timezone)
+
+    @admin.display(description=_("Person"), ordering="attendee_name")
+    def person(self, appointment: Appointment) -> str:
+        customer = appointment.customer
+        name = appointment.attendee_name or (customer.name if customer else "")
+        phone = customer.phone if customer else ""
+        return format_html("{}<br><span class='quiet'>{}</span>", name, phone) if phone else name
+
+    @admin.display(description=_("Service"))
+    def service(self, appointment: Appointment) -> str:
+        return str((appointment.metadata or {}).get("service", "")) or "-"
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, appointment: Appointment) -> str:
+        tone = STATUS_TONES.get(appointment.status, "neutral")
+        return format_html('<span class="badge badge-{}">{}</span>', tone, appointment.get_status_display())
 
     def get_urls(self):
         def edit(view):

@@ -4,6 +4,7 @@ from django.db.models import F, Q
 from askpro.work import WorkRow
 from companies.models import Branch, Company
 from companies.validators import normalize_e164, validate_same_company
+from core.shown import shown_local
 
 
 class Customer(models.Model):
@@ -107,7 +108,8 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.branch.name} {self.start:%Y-%m-%d %H:%M} UTC ({self.status})"
+        # On the branch's clock with its zone named: staff read this in messages and titles.
+        return f"{self.branch.name}, {shown_local(self.start, self.branch.effective_timezone)}"
 
     def clean(self) -> None:
         validate_same_company(self, "branch", "customer")

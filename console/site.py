@@ -11,6 +11,7 @@ class AskProAdminSite(admin.AdminSite):
     site_title = "AskPro"
     index_title = _("Dashboard")
     index_template = "console/index.html"
+    site_url = None  # no public site to view: the admin is the product
 
     def index(self, request, extra_context=None):
         from console.views import dashboard_context

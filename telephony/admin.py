@@ -1,8 +1,14 @@
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from companies.admin_scoping import CompanyScopedAdmin, RecordedWorkAdmin
 from companies.models import Company
+from core.readable import transcript_html, values_html
+from core.shown import shown_duration, shown_local
 from integrations.errors import IntegrationError
+from telephony.calls import call_outcome
 from telephony.models import Call, WebhookEvent
 from telephony.retell.agents import webhook_configuration_validate
 from telephony.retell.gateway import RetellNotConfigured, retell_failure_message
@@ -12,33 +18,105 @@ from telephony.services import webhook_event_process
 
 @admin.register(Call)
 class CallAdmin(CompanyScopedAdmin):
-    list_display = ["retell_call_id", "started_at", "from_number", "to_number", "branch", "status", "company"]
+    list_display = ["started", "caller", "branch", "duration", "outcome", "booked_appointment"]
     list_filter = ["company", "status", "direction", "branch"]
-    list_select_related = ["company", "branch"]
+    list_select_related = ["company", "branch", "customer"]
     search_fields = ["retell_call_id", "from_number", "to_number", "customer__name"]
     autocomplete_fields = ["company", "branch", "customer"]
     date_hierarchy = "started_at"
-    readonly_fields = [
-        "retell_call_id",
-        "agent_id",
-        "from_number",
-        "to_number",
-        "direction",
-        "status",
-        "started_at",
-        "ended_at",
-        "duration_ms",
-        "disconnection_reason",
-        "transcript",
-        "summary",
-        "sentiment",
-        "successful",
-        "analysis",
-        "dynamic_variables",
-        "appointments",
-        "created_at",
-        "updated_at",
+    fieldsets = [
+        (None, {"fields": ["started", "caller", "branch", "duration", "outcome", "booked_appointment"]}),
+        (_("What was said"), {"fields": ["summary", "transcript_shown"]}),
+        (_("Analysis"), {"fields": ["sentiment", "successful", "analysis_shown", "variables_shown"]}),
+        (
+            _("Technical detail"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "retell_call_id",
+                    "agent_id",
+                    "from_number",
+                    "to_number",
+                    "direction",
+                    "status",
+                    "disconnection_reason",
+                    "availability_checks",
+                    "slots_offered",
+                    "created_at",
+                    "updated_at",
+                ],
+            },
+        ),
     ]
+    readonly_fields = [
+        "started",
+        "caller",
+        "duration",
+        "outcome",
+        "booked_appointment",
+        "transcript_shown",
+        "analysis_shown",
+        "variables_shown",
+        *(
+            field.name
+            for field in Call._meta.fields
+            if field.name not in {"id", "company", "branch", "customer", "transcript", "analysis"}
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("appointments")
+
+    def has_add_permission(self, request):
+        return False  # calls come from Retell
+
+    def _zone(self, call: Call) -> str:
+        return call.branch.effective_timezone if call.branch else call.company.timezone
+
+    @admin.display(description=_("Started"), ordering="started_at")
+    def started(self, call: Call) -> str:
+        return shown_local(call.started_at or call.created_at, self._zone(call))
+
+    @admin.display(description=_("Caller"), ordering="from_number")
+    def caller(self, call: Call) -> str:
+        name = call.customer.name if call.customer else ""
+        return (
+            format_html("{}<br><span class='quiet'>{}</span>", name, call.from_number)
+            if name
+            else call.from_number
+        )
+
+    @admin.display(description=_("Duration"), ordering="duration_ms")
+    def duration(self, call: Call) -> str:
+        return shown_duration(call.duration_ms)
+
+    @admin.display(description=_("Outcome"))
+    def outcome(self, call: Call) -> str:
+        label, tone = call_outcome(call)
+        return format_html('<span class="badge badge-{}">{}</span>', tone, label)
+
+    @admin.display(description=_("Appointment"))
+    def booked_appointment(self, call: Call) -> str:
+        links = [
+            (
+                reverse("admin:booking_appointment_change", args=[appointment.pk]),
+                appointment.get_status_display(),
+            )
+            for appointment in call.appointments.all()
+        ]
+        return format_html_join(" ", '<a href="{}">{}</a>', links)
+
+    @admin.display(description=_("Transcript"))
+    def transcript_shown(self, call: Call) -> str:
+        return transcript_html(call.transcript)
+
+    @admin.display(description=_("Analysis"))
+    def analysis_shown(self, call: Call) -> str:
+        return values_html(call.analysis)
+
+    @admin.display(description=_("Call variables"))
+    def variables_shown(self, call: Call) -> str:
+        return values_html(call.dynamic_variables)
 
 
 @admin.register(WebhookEvent)

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from askpro.work import PermanentFailure
 from core import clock
@@ -140,3 +141,20 @@ def live_call_count(*, company, call_id: str, function: str, answer: dict) -> No
     Call.objects.filter(company=company, retell_call_id=call_id).update(
         availability_checks=F("availability_checks") + 1, slots_offered=F("slots_offered") + offered
     )
+
+
+def call_outcome(call: Call) -> tuple[str, str]:
+    """How the call went, for staff: (label, tone: ok / warning / wrong / neutral). Reads the
+    call's prefetched appointments."""
+    states = {appointment.status for appointment in call.appointments.all()}
+    if states & {"booked", "pending"}:
+        return _("Booked"), "ok"
+    if "failed" in states:
+        return _("Booking failed"), "wrong"
+    if call.status in (CallStatus.REGISTERED, CallStatus.ONGOING):
+        return _("In progress"), "neutral"
+    if call.status in (CallStatus.ERROR, CallStatus.NOT_CONNECTED):
+        return _("Not connected"), "warning"
+    if states & {"cancelled", "rescheduled"}:
+        return _("Moved or cancelled"), "neutral"
+    return _("No booking"), "neutral"
