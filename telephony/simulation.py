@@ -83,7 +83,11 @@ def post_signed(url: str, payload: dict, api_key: str, *, timeout: float = 10.0)
 def live_call_script(
     *, base_url: str, webhook_key: str, api_key: str, to_number: str, day: date, say=print
 ) -> list[dict]:
-    """Drive one live call through our endpoints as a Retell agent would; returns each answer."""
+    """Drive one live call through our endpoints as a Retell agent would; returns each answer.
+
+    The caller may have other appointments (simulate_call books one for the same number), so the
+    script moves and cancels only the one it booked, named by its reference, and a run leaves
+    nothing booked behind. A refused step stops the script (RuntimeError with what was said)."""
     call = {
         "call_id": f"call_live_{secrets.token_hex(8)}",
         "call_type": "phone_call",
@@ -111,6 +115,8 @@ def live_call_script(
         response.raise_for_status()
         answers.append(response.json())
         say(f"{name}: {answers[-1]['message']}")
+        if not answers[-1]["success"]:
+            raise RuntimeError(f"{name} was refused: {answers[-1]['message']}")
         return answers[-1]
 
     free = function("check_availability", {"date": day.isoformat()})["data"]["slots"]
@@ -120,7 +126,7 @@ def live_call_script(
         "book_appointment", {"date": day.isoformat(), "time": free[0]["time"], "name": "Jana Caller"}
     )
     function("find_my_appointments", {})
-    function(
+    moved = function(
         "reschedule_appointment",
         {
             "appointment_ref": booked["data"]["appointment_ref"],
@@ -128,5 +134,8 @@ def live_call_script(
             "new_time": free[1]["time"],
         },
     )
-    function("cancel_appointment", {"reason": "Simulated call"})
+    function(
+        "cancel_appointment",
+        {"appointment_ref": moved["data"]["appointment_ref"], "reason": "Simulated call"},
+    )
     return answers
