@@ -1,9 +1,10 @@
 """`manage.py retell_tools`: what staff paste into Retell for a company.
 
-Tool definitions follow the custom-function schema of shared/contracts/retell-api.md §4.1 (`type:
-"custom"`, `url`, `method`, `timeout_ms` within 1,000..600,000 ms, `parameters` a JSON Schema with
-a top-level `"type": "object"`); the inbound webhook URL is configured per number (§4.2); webhook
-URL and events per agent (§1.1).
+Tool definitions follow Retell's custom functions (`type: "custom"`, `url`, `method`, `timeout_ms`
+within 1,000..600,000 ms, `parameters` a JSON Schema with a top-level `"type": "object"`:
+https://docs.retellai.com/build/single-multi-prompt/custom-function); the inbound webhook URL is
+configured per number (https://docs.retellai.com/features/inbound-call-webhook); webhook URL and
+events per agent (https://docs.retellai.com/features/webhook).
 """
 
 import json
@@ -71,3 +72,22 @@ def test_a_base_url_that_is_not_http_is_refused(company_a):
 def test_unknown_company_is_refused(db):
     with pytest.raises(CommandError, match="No company"):
         call_command("retell_tools", "--company", "nope")
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://127.0.0.1:9000", "http://localhost:8000", "https://192.168.1.20", "http://askpro.example.com"],
+)
+def test_a_url_retell_cannot_reach_is_printed_with_a_warning(company_a, capsys, settings, base_url):
+    settings.PUBLIC_BASE_URL = base_url
+    call_command("retell_tools", "--company", "alpha")
+    printed = capsys.readouterr()
+
+    setup = json.loads(printed.out)  # the warning goes to stderr: stdout stays JSON
+    assert setup["webhook_url"].startswith(base_url)
+    assert "WARNING" in printed.err and "public https address" in printed.err
+
+
+def test_a_public_https_url_is_printed_without_a_warning(company_a, capsys):
+    call_command("retell_tools", "--company", "alpha", "--base-url", "https://askpro.example.com")
+    assert capsys.readouterr().err == ""

@@ -1,3 +1,4 @@
+import ipaddress
 import json
 from urllib.parse import urlsplit
 
@@ -30,3 +31,31 @@ class Command(BaseCommand):
                 )
         setup = retell_setup(company=company, base_url=base_url)
         self.stdout.write(json.dumps(setup, indent=2, ensure_ascii=False))
+        problem = why_retell_cannot_reach(setup["webhook_url"])
+        if problem:
+            # On stderr, so the JSON on stdout can still be piped into a file or a tool.
+            self.stderr.write(
+                self.style.WARNING(
+                    f"WARNING: these URLs {problem}, but Retell calls them from the internet and "
+                    "needs a public https address. Set PUBLIC_BASE_URL (or pass --base-url) to the "
+                    "address Retell reaches this server at (a tunnel will do for a test) and print "
+                    "them again."
+                )
+            )
+
+
+def why_retell_cannot_reach(url: str) -> str:
+    """Why Retell's servers could not call `url`, or "" when it looks like a public https URL."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return f"name this machine ({host})"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None  # a host name: whether it is public only DNS can tell
+    if address is not None and not address.is_global:
+        return f"name a loopback or private address ({host})"
+    if parts.scheme != "https":
+        return "are not https"
+    return ""
