@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.urls import path
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from booking import admin_edits
@@ -272,6 +273,19 @@ def check_event_type(modeladmin, request, queryset):
             modeladmin.message_user(request, f"{branch.name}: {exc.message}", messages.ERROR)
         else:
             modeladmin.message_user(request, f"{branch.name}: {found.label}", messages.SUCCESS)
+            if found.phone_only_bookable is False:
+                modeladmin.message_user(request, _phone_only_warning(branch, found), messages.WARNING)
+
+
+def _phone_only_warning(branch, event_type) -> str:
+    if event_type.email_required:
+        return gettext(
+            "%(branch)s: the event type requires an email address, so every caller who gives only "
+            "a phone number fails to be booked. Make its 'Email' question optional and hidden in Cal.com."
+        ) % {"branch": branch.name}
+    return gettext(
+        "%(branch)s: the event type does not collect a phone number; add that question in Cal.com."
+    ) % {"branch": branch.name}
 
 
 @admin.action(description="Connect Cal.com booking webhooks", permissions=["change"])

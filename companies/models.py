@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from companies.fields import EncryptedSecretField
 from companies.validators import (
@@ -29,12 +30,20 @@ def new_webhook_key() -> str:
 class Company(models.Model):
     """A tenant: a business with branches, numbers, and its own Cal.com and Retell accounts."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80, unique=True)
-    timezone = models.CharField(max_length=64, default=DEFAULT_TIMEZONE, validators=[validate_timezone])
-    language = models.CharField(max_length=2, choices=Language.choices, default=Language.GERMAN)
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(
+        _("short name"), max_length=80, unique=True, help_text=_("Used in commands and URLs.")
+    )
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default=DEFAULT_TIMEZONE, validators=[validate_timezone]
+    )
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.GERMAN
+    )
     calcom_base_url = models.URLField(
-        default=settings.CALCOM_DEFAULT_BASE_URL, validators=[validate_calcom_base_url]
+        _("Cal.com API address"),
+        default=settings.CALCOM_DEFAULT_BASE_URL,
+        validators=[validate_calcom_base_url],
     )
     calcom_api_key = EncryptedSecretField()
     # Cal.com signs its booking webhooks with this (set by connecting them: connect_calcom_webhooks).
@@ -42,20 +51,22 @@ class Company(models.Model):
     # Retell signs webhooks with the API key that carries the webhook badge: this is that key.
     retell_api_key = EncryptedSecretField()
     # Appears in the company's webhook and function URLs; unguessable, rotatable.
-    webhook_key = models.CharField(max_length=64, unique=True, default=new_webhook_key)
+    webhook_key = models.CharField(_("webhook key"), max_length=64, unique=True, default=new_webhook_key)
     retell_rate_limit = models.PositiveIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(100_000)],
-        verbose_name="Retell requests per minute",
-        help_text="Per endpoint (webhooks, inbound calls, functions). Blank: the service default.",
+        verbose_name=_("Retell requests per minute"),
+        help_text=_("Per endpoint (webhooks, inbound calls, functions). Blank: the service default."),
     )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
         verbose_name_plural = "companies"
 
     def __str__(self) -> str:
@@ -63,47 +74,55 @@ class Company(models.Model):
 
 
 class Branch(models.Model):
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="branches")
-    name = models.CharField(max_length=200)
-    address = models.TextField(blank=True)
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="branches", verbose_name=_("company")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    address = models.TextField(_("address"), blank=True)
     timezone = models.CharField(
+        _("time zone"),
         max_length=64,
         blank=True,
         validators=[validate_timezone],
-        help_text="Blank: the company's time zone.",
+        help_text=_("Blank: the company's time zone."),
     )
     language = models.CharField(
+        _("language"),
         max_length=2,
         choices=Language.choices,
         blank=True,
-        help_text="Blank: the company's language.",
+        help_text=_("Blank: the company's language."),
     )
     calcom_event_type_id = models.PositiveIntegerField(
-        null=True, blank=True, verbose_name="Cal.com event type id"
+        null=True, blank=True, verbose_name=_("Cal.com event type id")
     )
     calcom_team_id = models.PositiveIntegerField(
         null=True,
         blank=True,
-        verbose_name="Cal.com team id",
-        help_text="Only for team event types; used to list them.",
+        verbose_name=_("Cal.com team id"),
+        help_text=_("Only for team event types; used to list them."),
     )
     # Free text, because practices state hours with exceptions a schema would not hold
     # ("Mo-Fr 8-18, Wed afternoon closed"). Shown to AI agents (MCP list_branches).
     opening_hours = models.CharField(
+        _("opening hours"),
         max_length=300,
         blank=True,
-        help_text="As you would tell a caller, e.g. 'Mo-Fr 8:00-18:00, Sa 9:00-13:00'. Shown to AI agents.",
+        help_text=_(
+            "As you would tell a caller, e.g. 'Mo-Fr 8:00-18:00, Sa 9:00-13:00'. Shown to AI agents."
+        ),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["company__name", "name"]
-        verbose_name_plural = "branches"
+        verbose_name = _("branch")
+        verbose_name_plural = _("branches")
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "name"],
                 name="branch_unique_name",
-                violation_error_message="This company already has a branch with this name.",
+                violation_error_message=_("This company already has a branch with this name."),
             ),
         ]
 
@@ -122,29 +141,40 @@ class Branch(models.Model):
 class PhoneNumber(models.Model):
     """A dialable number rented in Retell; calls to it belong to its branch."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="phone_numbers")
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="phone_numbers", verbose_name=_("company")
+    )
     branch = models.ForeignKey(
-        Branch, on_delete=models.SET_NULL, null=True, blank=True, related_name="phone_numbers"
+        Branch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="phone_numbers",
+        verbose_name=_("branch"),
     )
     # Unique across companies; the message must not tell a tenant that another one owns it.
     number = models.CharField(
+        _("number"),
         max_length=20,
         unique=True,
-        help_text="E.164, e.g. +493083793369",
-        error_messages={"unique": "This number cannot be used."},
+        help_text=_("E.164, e.g. +493083793369, or as people write it"),
+        error_messages={"unique": _("This number cannot be used.")},
     )
-    nickname = models.CharField(max_length=200, blank=True)
-    inbound_agent_ids = models.JSONField(default=list, blank=True)
-    is_active = models.BooleanField(default=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    nickname = models.CharField(_("nickname"), max_length=200, blank=True)
+    inbound_agent_ids = models.JSONField(_("Retell agents"), default=list, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["number"]
+        verbose_name = _("phone number")
+        verbose_name_plural = _("phone numbers")
         constraints = [
             # A number that takes calls must know which branch it books for.
             models.CheckConstraint(
                 condition=Q(is_active=False) | Q(branch__isnull=False),
                 name="phonenumber_active_needs_branch",
+                violation_error_message=_("An active number needs a branch."),
             ),
         ]
 
@@ -162,30 +192,41 @@ class PhoneNumber(models.Model):
             self.number = normalize_e164(self.number)
         validate_same_company(self, "branch")
         if self.is_active and not self.branch_id:
-            raise ValidationError({"branch": "An active number needs a branch."})
+            raise ValidationError({"branch": _("An active number needs a branch.")})
 
 
 class StaffRole(models.TextChoices):
     """What each may do: companies/roles.py."""
 
-    VIEWER = "viewer", "Viewer"
-    STAFF = "staff", "Staff"
-    OWNER = "owner", "Owner"
+    VIEWER = "viewer", _("Viewer")
+    STAFF = "staff", _("Staff")
+    OWNER = "owner", _("Owner")
 
 
 class StaffMembership(models.Model):
     """A staff user works for exactly one company and sees only its rows."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership", verbose_name=_("user")
+    )
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("company")
+    )
     role = models.CharField(
+        _("role"),
         max_length=8,
         choices=StaffRole.choices,
         default=StaffRole.STAFF,
-        help_text="Viewer: reads everything of the company, changes nothing. Staff: the daily work "
-        "(appointments, retries, callbacks). Owner: also the set-up (keys, branches, numbers, "
-        "MCP tokens).",
+        help_text=_(
+            "Viewer: reads everything of the company, changes nothing. Staff: the daily work "
+            "(appointments, retries, callbacks). Owner: also the set-up (keys, branches, numbers, "
+            "MCP tokens)."
+        ),
     )
+
+    class Meta:
+        verbose_name = _("staff membership")
+        verbose_name_plural = _("staff memberships")
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.company}"

@@ -2,7 +2,7 @@
 
 import logging
 
-from companies.models import Company, StaffMembership, StaffRole, new_webhook_key
+from companies.models import Company, PhoneNumber, StaffMembership, StaffRole, new_webhook_key
 
 logger = logging.getLogger(__name__)
 
@@ -56,3 +56,15 @@ def secrets_reencrypt() -> int:
             company.save(update_fields=fields)
             changed += 1
     return changed
+
+
+def branch_number_assign(*, branch, number: str) -> None:
+    """Route `number` (E.164) to `branch`: the company's own number is moved to it, a new one is
+    created active. A number of another company is refused by the caller's form first."""
+    PhoneNumber.objects.update_or_create(
+        number=number,
+        company=branch.company,
+        defaults={"branch": branch, "is_active": True},
+        create_defaults={"branch": branch, "is_active": True, "nickname": branch.name},
+    )
+    logger.info("number routed to branch %s of company %s", branch.pk, branch.company_id)

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 DEFAULT_PHONE_REGION = "DE"
 
@@ -18,14 +19,17 @@ def _timezones() -> frozenset[str]:
 
 def validate_timezone(value: str) -> None:
     if value and value not in _timezones():
-        raise ValidationError("%(value)s is not an IANA time zone.", params={"value": value})
+        raise ValidationError(
+            _("%(value)s is not a time zone we know; choose one such as Europe/Berlin."),
+            params={"value": value},
+        )
 
 
 def normalize_e164(raw: str, region: str = DEFAULT_PHONE_REGION) -> str:
     """'030 83793369' -> '+493083793369'; raises ValidationError for anything not dialable."""
     if not isinstance(raw, str) or len(raw) > 40:  # JSON hands us numbers, lists, 10 KB strings
         raise ValidationError(
-            "%(value)s is not a phone number.", params={"value": str(raw)[:40]}, code="invalid_phone"
+            _("%(value)s is not a phone number."), params={"value": str(raw)[:40]}, code="invalid_phone"
         )
     text = raw.strip()
     if text.startswith("00"):
@@ -34,11 +38,11 @@ def normalize_e164(raw: str, region: str = DEFAULT_PHONE_REGION) -> str:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         raise ValidationError(
-            "%(value)s is not a phone number.", params={"value": raw}, code="invalid_phone"
+            _("%(value)s is not a phone number."), params={"value": raw}, code="invalid_phone"
         ) from exc
     if not phonenumbers.is_valid_number(parsed):
         raise ValidationError(
-            "%(value)s is not a valid phone number.", params={"value": raw}, code="invalid_phone"
+            _("%(value)s is not a valid phone number."), params={"value": raw}, code="invalid_phone"
         )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
@@ -51,7 +55,7 @@ def validate_calcom_base_url(value: str) -> None:
     if settings.DEBUG and host in {"127.0.0.1", "localhost"}:
         return
     raise ValidationError(
-        "Cal.com base URL must be one of %(allowed)s.",
+        _("The Cal.com API address must be one of %(allowed)s."),
         params={"allowed": ", ".join(settings.CALCOM_ALLOWED_BASE_URLS)},
     )
 
@@ -62,6 +66,6 @@ def validate_same_company(instance, *relations: str) -> None:
     for name in relations:
         related = getattr(instance, name, None)
         if related is not None and related.company_id != instance.company_id:
-            errors[name] = "This belongs to another company."
+            errors[name] = _("This belongs to another company.")
     if errors:
         raise ValidationError(errors)

@@ -1,3 +1,6 @@
+import json
+
+from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -5,12 +8,13 @@ from django.utils.translation import gettext_lazy as _
 
 from companies.admin_scoping import CompanyScopedAdmin, RecordedWorkAdmin
 from companies.models import Company
+from core.public_url import public_url_problem
 from core.readable import transcript_html, values_html
 from core.shown import shown_duration, shown_local
 from integrations.errors import IntegrationError
 from telephony.calls import call_outcome
 from telephony.models import Call, WebhookEvent
-from telephony.retell.agents import webhook_configuration_validate
+from telephony.retell.agents import retell_setup, webhook_configuration_validate
 from telephony.retell.gateway import RetellNotConfigured, retell_failure_message
 from telephony.retell.phone_sync import phone_numbers_sync
 from telephony.services import webhook_event_process
@@ -184,3 +188,22 @@ def validate_webhook_configuration(modeladmin, request, queryset):
 
 _company_admin = admin.site.get_model_admin(Company)
 _company_admin.actions = [*_company_admin.actions, sync_phone_numbers, validate_webhook_configuration]
+
+
+def retell_setup_panel(request, company: Company) -> dict:
+    """The company page's Retell set-up: the URLs and tool definitions staff paste into Retell,
+    from PUBLIC_BASE_URL, with a warning when Retell could not reach that address."""
+    setup = retell_setup(company=company)
+    return {
+        "template": "telephony/retell_setup_panel.html",
+        "urls": [
+            (_("Inbound call webhook"), setup["inbound_webhook_url"]),
+            (_("Agent webhook (call events)"), setup["webhook_url"]),
+            (_("Custom functions"), setup["functions_url"]),
+        ],
+        "tools_json": json.dumps(setup["tools"], indent=2, ensure_ascii=False),
+        "problem": public_url_problem(settings.PUBLIC_BASE_URL),
+    }
+
+
+_company_admin.panels = [*_company_admin.panels, retell_setup_panel]

@@ -42,7 +42,7 @@ def _complete_add_form(client, url: str, **typed) -> dict:
         management = inline.formset.management_form
         for name in management.fields:
             data[management.add_prefix(name)] = management[name].value()
-        for row in inline.formset.initial_forms:  # a change page lists the rows it has
+        for row in inline.formset.forms:  # the rows it has, and the empty ones a browser sends too
             for name, field in row.fields.items():
                 value = row[name].value()
                 if isinstance(field, forms.BooleanField):
