@@ -19,6 +19,7 @@ _READ = {
     "companies": ["company", "branch", "phonenumber"],
     "booking": ["customer", "appointment", "bookingrequest", "appointmentchange", "calendarnotice"],
     "telephony": ["call", "webhookevent"],
+    "console": ["followup"],
 }
 # "change" on the recorded work rows (read-only in admin) is what lets staff retry and replay them.
 _OPERATE = {

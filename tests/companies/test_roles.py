@@ -26,6 +26,7 @@ TENANT_LISTS = [
     "booking_calendarnotice",
     "telephony_call",
     "telephony_webhookevent",
+    "console_followup",
 ]
 
 

@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from companies.admin_scoping import CompanyScopedAdmin
+from console.models import FollowUp
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(CompanyScopedAdmin):
+    """Who followed up what, and how: the record behind the "needs attention" list (read-only;
+    follow-ups are made there)."""
+
+    list_display = ["done_at", "subject", "note", "done_by", "company"]
+    list_filter = ["company"]
+    list_select_related = ["company", "done_by"]
+    search_fields = ["subject", "note"]
+    date_hierarchy = "done_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in FollowUp._meta.fields if field.name != "id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
