@@ -1,10 +1,11 @@
-import ipaddress
 import json
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from companies.commands import company_for_command
+from core.public_url import public_url_problem
 from telephony.retell.agents import retell_setup
 
 
@@ -31,31 +32,13 @@ class Command(BaseCommand):
                 )
         setup = retell_setup(company=company, base_url=base_url)
         self.stdout.write(json.dumps(setup, indent=2, ensure_ascii=False))
-        problem = why_retell_cannot_reach(setup["webhook_url"])
+        problem = public_url_problem(base_url or settings.PUBLIC_BASE_URL)
         if problem:
             # On stderr, so the JSON on stdout can still be piped into a file or a tool.
             self.stderr.write(
                 self.style.WARNING(
-                    f"WARNING: these URLs {problem}, but Retell calls them from the internet and "
-                    "needs a public https address. Set PUBLIC_BASE_URL (or pass --base-url) to the "
+                    f"WARNING: {problem} Set PUBLIC_BASE_URL (or pass --base-url) to the public https "
                     "address Retell reaches this server at (a tunnel will do for a test) and print "
-                    "them again."
+                    "the set-up again."
                 )
             )
-
-
-def why_retell_cannot_reach(url: str) -> str:
-    """Why Retell's servers could not call `url`, or "" when it looks like a public https URL."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return f"name this machine ({host})"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None  # a host name: whether it is public only DNS can tell
-    if address is not None and not address.is_global:
-        return f"name a loopback or private address ({host})"
-    if parts.scheme != "https":
-        return "are not https"
-    return ""
