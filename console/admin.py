@@ -26,4 +26,3 @@ class FollowUpAdmin(CompanyScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-

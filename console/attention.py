@@ -22,15 +22,14 @@ from booking.models import (
     CalendarNotice,
     WorkStatus,
 )
+from booking.reasons import (
+    booking_failure_reason,
+    change_failure_reason,
+    notice_failure_reason,
+)
 from booking.results import Alternative
 from companies.models import Branch, Company
 from console.models import FollowUp
-from console.reasons import (
-    booking_failure_reason,
-    change_failure_reason,
-    event_failure_reason,
-    notice_failure_reason,
-)
 from core import clock
 from core.shown import shown_local
 from telephony.models import Call, WebhookEvent, WebhookEventStatus
@@ -202,7 +201,7 @@ def _event_item(event: WebhookEvent, call: Call | None) -> AttentionItem:
         kind=_("Call report not processed"),
         happened_at=event.received_at,
         zone=_zone_of(event.company, branch),
-        reason=event_failure_reason(),
+        reason=_("The report of this call from Retell could not be processed."),
         technical_url=reverse("admin:telephony_webhookevent_change", args=[event.pk]),
         branch=branch,
         caller_name=call.customer.name if call and call.customer else "",

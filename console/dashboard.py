@@ -19,8 +19,8 @@ from booking.models import (
     CalendarNotice,
     WorkStatus,
 )
+from booking.reasons import booking_failure_reason
 from companies.models import Branch, Company
-from console.reasons import booking_failure_reason
 from core import clock
 from core.shown import shown_local
 from integrations.breaker import breaker_for

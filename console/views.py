@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from booking.models import AppointmentSource
+from booking.reasons import booking_failure_reason
 from booking.services import BookingError, booking_create
 from companies.admin_scoping import staff_company
 from companies.models import Company
@@ -21,7 +22,6 @@ from console.dashboard import (
     connection_health,
     upcoming_appointments,
 )
-from console.reasons import booking_failure_reason
 from console.setup_check import setup_checks
 from core.shown import shown_local
 

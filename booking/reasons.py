@@ -3,7 +3,7 @@ error types and Cal.com's developer messages into what a person at the front des
 
 from django.utils.translation import gettext as _
 
-from booking.services import ErrorType
+from booking.errors import ErrorType
 
 
 def _booking_reasons() -> dict[str, str]:
@@ -34,10 +34,6 @@ def change_failure_reason(kind: str) -> str:
     if kind == "cancel":
         return _("Cancelling the appointment in Cal.com failed.")
     return _("Moving the appointment in Cal.com failed.")
-
-
-def event_failure_reason() -> str:
-    return _("The report of this call from Retell could not be processed.")
 
 
 def notice_failure_reason() -> str:
