@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError, models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from core import clock
 
@@ -29,12 +30,12 @@ class WorkRow(models.Model):
     """The fields RetriedWork runs a model's rows on; the model adds `status` (its own choices)
     and `updated_at`."""
 
-    result = models.JSONField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
     # A claim older than this is considered abandoned (its worker died) and may be taken over.
-    lease_until = models.DateTimeField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
 
     class Meta:
         abstract = True

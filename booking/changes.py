@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from askpro import metrics
 from askpro.work import RetriedWork
@@ -57,7 +58,8 @@ def _active(company: Company, appointment: Appointment, error: ErrorType) -> App
     """The company's appointment, still booked in the calendar; `error` if it no longer is."""
     own_appointment(company=company, appointment=appointment)
     if not appointment.is_active or not appointment.calcom_booking_uid:
-        state = appointment.get_status_display().lower()
+        with translation.override(None):  # BookingError messages stay English (logs, API answers)
+            state = appointment.get_status_display().lower()
         raise BookingError(error, f"Appointment {appointment.pk} is {state}.", appointment=appointment)
     return appointment
 

@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from askpro.work import WorkRow
 from companies.models import Branch, Company
@@ -10,20 +11,24 @@ from core.shown import shown_local
 class Customer(models.Model):
     """A caller, known within one company by their phone number."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="customers")
-    phone = models.CharField(max_length=20, help_text="E.164")
-    name = models.CharField(max_length=200, blank=True)
-    email = models.EmailField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="customers", verbose_name=_("company")
+    )
+    phone = models.CharField(_("phone"), max_length=20, help_text=_("E.164"))
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["name", "phone"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "phone"],
                 name="customer_unique_phone",
-                violation_error_message="A customer with this phone number already exists.",
+                violation_error_message=_("A customer with this phone number already exists."),
             ),
         ]
 
@@ -36,61 +41,79 @@ class Customer(models.Model):
 
 
 class AppointmentStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"  # recorded, not yet sent to Cal.com
-    PENDING = "pending", "Pending confirmation"  # Cal.com holds it until the host confirms
-    BOOKED = "booked", "Booked"
-    CANCELLED = "cancelled", "Cancelled"
-    RESCHEDULED = "rescheduled", "Rescheduled"  # replaced by a newer appointment
-    REJECTED = "rejected", "Rejected"  # the host declined it in Cal.com
-    FAILED = "failed", "Failed"
+    REQUESTED = "requested", _("Requested")  # recorded, not yet sent to Cal.com
+    PENDING = "pending", _("Pending confirmation")  # Cal.com holds it until the host confirms
+    BOOKED = "booked", _("Booked")
+    CANCELLED = "cancelled", _("Cancelled")
+    RESCHEDULED = "rescheduled", _("Rescheduled")  # replaced by a newer appointment
+    REJECTED = "rejected", _("Rejected")  # the host declined it in Cal.com
+    FAILED = "failed", _("Failed")
 
 
 class AppointmentSource(models.TextChoices):
-    LIVE_CALL = "live_call", "Live call"
-    POST_CALL = "post_call", "After the call"
-    ADMIN = "admin", "Admin"
-    API = "api", "API"
-    CALENDAR = "calendar", "Cal.com"  # made in Cal.com itself (its booking page, the practice)
+    LIVE_CALL = "live_call", _("Live call")
+    POST_CALL = "post_call", _("After the call")
+    ADMIN = "admin", _("Admin")
+    API = "api", _("API")
+    CALENDAR = "calendar", _("Cal.com")  # made in Cal.com itself (its booking page, the practice)
 
 
 class Appointment(models.Model):
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="appointments")
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="appointments")
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="appointments", verbose_name=_("company")
+    )
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("branch")
+    )
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
+        Customer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        verbose_name=_("customer"),
     )
     # The name as booked: people share phones, and a later caller renames the customer, not this.
-    attendee_name = models.CharField(max_length=200, blank=True)
+    attendee_name = models.CharField(_("attendee name"), max_length=200, blank=True)
     # The email as booked: customers are known by phone, and many book with an email only.
-    attendee_email = models.EmailField(blank=True)
-    event_type_id = models.PositiveIntegerField(null=True, blank=True)
-    start = models.DateTimeField(help_text="Stored in UTC")
-    end = models.DateTimeField(null=True, blank=True)
+    attendee_email = models.EmailField(_("attendee email"), blank=True)
+    event_type_id = models.PositiveIntegerField(_("Cal.com event type id"), null=True, blank=True)
+    start = models.DateTimeField(_("start"), help_text=_("Stored in UTC"))
+    end = models.DateTimeField(_("end"), null=True, blank=True)
     status = models.CharField(
-        max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.REQUESTED
+        _("status"), max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.REQUESTED
     )
-    source = models.CharField(max_length=16, choices=AppointmentSource.choices)
-    calcom_booking_id = models.BigIntegerField(null=True, blank=True)
-    calcom_booking_uid = models.CharField(max_length=100, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=AppointmentSource.choices)
+    calcom_booking_id = models.BigIntegerField(_("Cal.com booking id"), null=True, blank=True)
+    calcom_booking_uid = models.CharField(_("Cal.com booking uid"), max_length=100, blank=True)
     # The host who holds it in Cal.com: naming them when rescheduling keeps it confirmed.
-    host_email = models.EmailField(blank=True)
+    host_email = models.EmailField(_("host email"), blank=True)
     # When Cal.com last changed it, as far as we have applied (older news is not applied).
-    calendar_changed_at = models.DateTimeField(null=True, blank=True)
-    no_show = models.BooleanField(null=True, blank=True, help_text="Marked absent in Cal.com")
-    rescheduled_from = models.OneToOneField(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rescheduled_to"
+    calendar_changed_at = models.DateTimeField(_("changed in Cal.com"), null=True, blank=True)
+    no_show = models.BooleanField(
+        _("no-show"), null=True, blank=True, help_text=_("Marked absent in Cal.com")
     )
-    failure_reason = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    metadata = models.JSONField(default=dict, blank=True)
+    rescheduled_from = models.OneToOneField(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="rescheduled_to",
+        verbose_name=_("rescheduled from"),
+    )
+    failure_reason = models.TextField(_("failure reason"), blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
     # Slots staff can offer when a post-call booking found its wish taken.
-    alternatives = models.JSONField(default=list, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    alternatives = models.JSONField(_("alternatives"), default=list, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["-start"]
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
         indexes = [
             models.Index(fields=["company", "start"]),
             models.Index(fields=["company", "status"]),
@@ -123,11 +146,11 @@ class Appointment(models.Model):
 class WorkStatus(models.TextChoices):
     """The life of a recorded calendar write or calendar notice (askpro.work.RetriedWork)."""
 
-    RECEIVED = "received", "Received"  # a notice stored, waiting for a worker
-    PROCESSING = "processing", "Processing"  # claimed; a worker is on it
-    RETRYING = "retrying", "Waiting to retry"  # transient failure; a task will try again
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"  # permanent: slot taken, bad data, configuration
+    RECEIVED = "received", _("Received")  # a notice stored, waiting for a worker
+    PROCESSING = "processing", _("Processing")  # claimed; a worker is on it
+    RETRYING = "retrying", _("Waiting to retry")  # transient failure; a task will try again
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")  # permanent: slot taken, bad data, configuration
 
 
 BookingRequestStatus = WorkStatus  # the name booking requests have always used
@@ -140,22 +163,34 @@ class BookingRequest(WorkRow):
     else with the same key gets that work's result.
     """
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="booking_requests")
-    idempotency_key = models.CharField(max_length=128, unique=True)
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="booking_requests", verbose_name=_("company")
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=128, unique=True)
     status = models.CharField(
-        max_length=12, choices=BookingRequestStatus.choices, default=BookingRequestStatus.PROCESSING
+        _("status"),
+        max_length=12,
+        choices=BookingRequestStatus.choices,
+        default=BookingRequestStatus.PROCESSING,
     )
-    source = models.CharField(max_length=16, choices=AppointmentSource.choices)
-    call_id = models.CharField(max_length=100, blank=True, db_index=True)
-    payload = models.JSONField(help_text="The validated request, enough to replay it")
+    source = models.CharField(_("source"), max_length=16, choices=AppointmentSource.choices)
+    call_id = models.CharField(_("call id"), max_length=100, blank=True, db_index=True)
+    payload = models.JSONField(_("payload"), help_text=_("The validated request, enough to replay it"))
     appointment = models.OneToOneField(
-        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="booking_request"
+        Appointment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="booking_request",
+        verbose_name=_("appointment"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("booking request")
+        verbose_name_plural = _("booking requests")
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
@@ -167,35 +202,52 @@ class BookingRequest(WorkRow):
 
 
 class AppointmentChangeKind(models.TextChoices):
-    RESCHEDULE = "reschedule", "Reschedule"
-    CANCEL = "cancel", "Cancel"
+    RESCHEDULE = "reschedule", _("Reschedule")
+    CANCEL = "cancel", _("Cancel")
 
 
 class AppointmentChange(WorkRow):
     """A move or cancellation, recorded before Cal.com is called, like a BookingRequest: a
     change whose answer was lost (or whose worker died) is looked up and finished, never lost."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="appointment_changes")
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="changes")
-    kind = models.CharField(max_length=12, choices=AppointmentChangeKind.choices)
-    idempotency_key = models.CharField(max_length=128, unique=True)
-    source = models.CharField(max_length=16, choices=AppointmentSource.choices)
-    call_id = models.CharField(max_length=100, blank=True)
-    payload = models.JSONField(help_text="The validated change, enough to replay it")
-    status = models.CharField(max_length=12, choices=WorkStatus.choices, default=WorkStatus.PROCESSING)
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="appointment_changes", verbose_name=_("company")
+    )
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="changes", verbose_name=_("appointment")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=AppointmentChangeKind.choices)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=128, unique=True)
+    source = models.CharField(_("source"), max_length=16, choices=AppointmentSource.choices)
+    call_id = models.CharField(_("call id"), max_length=100, blank=True)
+    payload = models.JSONField(_("payload"), help_text=_("The validated change, enough to replay it"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=WorkStatus.choices, default=WorkStatus.PROCESSING
+    )
     # The appointment a reschedule made (Cal.com gives the moved booking a new uid).
     replacement = models.ForeignKey(
-        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Appointment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("replacement"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("appointment change")
+        verbose_name_plural = _("appointment changes")
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} of appointment {self.appointment_id} ({self.status})"
+        return _("%(kind)s of appointment %(appointment)s (%(status)s)") % {
+            "kind": self.get_kind_display(),
+            "appointment": self.appointment_id,
+            "status": self.status,
+        }
 
 
 class CalendarNotice(WorkRow):
@@ -203,18 +255,26 @@ class CalendarNotice(WorkRow):
     is done. Cal.com sends no event id and never retries, so (trigger, booking uid, when Cal.com
     sent it) identifies a delivery, and reconciliation repairs what never arrived."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="calendar_notices")
-    trigger = models.CharField(max_length=40)
-    booking_uid = models.CharField(max_length=100, blank=True)
-    delivery_key = models.CharField(max_length=64, help_text="sha256 of trigger, uid and createdAt")
-    body = models.TextField(help_text="The raw body exactly as signed")
-    received_at = models.DateTimeField(auto_now_add=True)
-    status = models.CharField(max_length=12, choices=WorkStatus.choices, default=WorkStatus.RECEIVED)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="calendar_notices", verbose_name=_("company")
+    )
+    trigger = models.CharField(_("trigger"), max_length=40)
+    booking_uid = models.CharField(_("Cal.com booking uid"), max_length=100, blank=True)
+    delivery_key = models.CharField(
+        _("delivery key"), max_length=64, help_text=_("sha256 of trigger, uid and createdAt")
+    )
+    body = models.TextField(_("body"), help_text=_("The raw body exactly as signed"))
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=WorkStatus.choices, default=WorkStatus.RECEIVED
+    )
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["-received_at"]
+        verbose_name = _("calendar notice")
+        verbose_name_plural = _("calendar notices")
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "delivery_key"], name="calendarnotice_unique_delivery"

@@ -1,10 +1,11 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class BreakerState(models.TextChoices):
-    CLOSED = "closed", "Closed"
-    OPEN = "open", "Open"
-    HALF_OPEN = "half_open", "Half-open"
+    CLOSED = "closed", _("Closed")
+    OPEN = "open", _("Open")
+    HALF_OPEN = "half_open", _("Half-open")
 
 
 class CircuitBreakerState(models.Model):
@@ -13,16 +14,20 @@ class CircuitBreakerState(models.Model):
     All transitions are conditional UPDATEs (see integrations.breaker), never read-modify-write.
     """
 
-    service = models.CharField(max_length=64, unique=True)
-    state = models.CharField(max_length=10, choices=BreakerState.choices, default=BreakerState.CLOSED)
-    failure_count = models.PositiveIntegerField(default=0)
-    success_count = models.PositiveIntegerField(default=0)
-    opened_at = models.DateTimeField(null=True, blank=True)
-    half_open_probes = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    service = models.CharField(_("service"), max_length=64, unique=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=BreakerState.choices, default=BreakerState.CLOSED
+    )
+    failure_count = models.PositiveIntegerField(_("failure count"), default=0)
+    success_count = models.PositiveIntegerField(_("success count"), default=0)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    half_open_probes = models.PositiveIntegerField(_("half-open probes"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["service"]
+        verbose_name = _("circuit breaker state")
+        verbose_name_plural = _("circuit breaker states")
 
     def __str__(self) -> str:
         return f"{self.service}: {self.state}"
@@ -35,11 +40,13 @@ class RateLimitWindow(models.Model):
     the database, and each count goes up only by a conditional UPDATE (integrations.ratelimit).
     """
 
-    key = models.CharField(max_length=120)
-    window = models.BigIntegerField(help_text="Unix time // window length")
-    count = models.PositiveIntegerField(default=0)
+    key = models.CharField(_("key"), max_length=120)
+    window = models.BigIntegerField(_("window"), help_text=_("Unix time // window length"))
+    count = models.PositiveIntegerField(_("count"), default=0)
 
     class Meta:
+        verbose_name = _("rate limit window")
+        verbose_name_plural = _("rate limit windows")
         constraints = [models.UniqueConstraint(fields=["key", "window"], name="ratelimit_unique_window")]
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from companies.models import Company
 from core import clock
@@ -12,26 +13,38 @@ class McpToken(models.Model):
     made; we keep its SHA-256 (a random 256-bit token needs no slow hash) and a prefix that
     lets staff tell tokens apart."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="mcp_tokens")
-    name = models.CharField(max_length=100, help_text="Who or what uses it, e.g. 'Claude, front desk'.")
-    prefix = models.CharField(max_length=24, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="mcp_tokens", verbose_name=_("company")
+    )
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("Who or what uses it, e.g. 'Claude, front desk'.")
+    )
+    prefix = models.CharField(_("prefix"), max_length=24, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
     can_write = models.BooleanField(
         default=True,
-        verbose_name="may book, move and cancel",
-        help_text="Off: the agent can only look (branches, free times, appointments).",
+        verbose_name=_("may book, move and cancel"),
+        help_text=_("Off: the agent can only look (branches, free times, appointments)."),
     )
-    expires_at = models.DateTimeField(null=True, blank=True, help_text="Blank: until revoked.")
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(
+        _("expires at"), null=True, blank=True, help_text=_("Blank: until revoked.")
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["company__name", "-created_at"]
-        verbose_name = "MCP access token"
+        verbose_name = _("MCP access token")
+        verbose_name_plural = _("MCP access tokens")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
