@@ -51,18 +51,19 @@ class CustomerAdmin(CompanyScopedAdmin):
     autocomplete_fields = ["company"]
 
 
-def _run_each(modeladmin, request, objects, service, verb: str) -> int:
-    """Call `service(obj)` for each object; tell staff how many worked and why others did not."""
-    succeeded = 0
+def _run_each(modeladmin, request, objects, service, *, failed, succeeded) -> int:
+    """Call `service(obj)` for each object; tell staff how many worked and why others did not.
+    `failed` and `succeeded` are the messages, with %(reason)s and %(count)d."""
+    count = 0
     for obj in objects:
         try:
             service(obj)
-            succeeded += 1
+            count += 1
         except BookingError as exc:
-            modeladmin.message_user(request, f"{verb} failed: {exc.message}", messages.ERROR)
-    if succeeded:
-        modeladmin.message_user(request, f"{verb}: {succeeded} succeeded.", messages.SUCCESS)
-    return succeeded
+            modeladmin.message_user(request, failed % {"reason": exc.message}, messages.ERROR)
+    if count:
+        modeladmin.message_user(request, succeeded % {"count": count}, messages.SUCCESS)
+    return count
 
 
 class RetryPermission:
@@ -159,24 +160,28 @@ class AppointmentAdmin(RetryPermission, CompanyScopedAdmin):
         """Adding an appointment books it in Cal.com."""
         return admin_edits.book_view(self, request)
 
-    @admin.action(description="Retry failed booking in Cal.com", permissions=["retry"])
+    @admin.action(description=_("Retry failed booking in Cal.com"), permissions=["retry"])
     def retry_failed_booking(self, request, queryset):
         retryable = queryset.filter(
             status__in=[AppointmentStatus.FAILED, AppointmentStatus.REQUESTED],
             booking_request__isnull=False,
         ).select_related("booking_request")
         if not retryable:
-            self.message_user(request, "None of the selected appointments can be retried.", messages.WARNING)
+            self.message_user(
+                request, _("None of the selected appointments can be retried."), messages.WARNING
+            )
         _run_each(
             self,
             request,
             retryable,
             lambda a: booking_request_retry(booking_request=a.booking_request, include_failed=True),
-            "Retry",
+            failed=_("Retry failed: %(reason)s"),
+            succeeded=_("Retry: %(count)d succeeded."),
         )
 
-    @admin.action(description="Cancel in Cal.com", permissions=["change"])
+    @admin.action(description=_("Cancel in Cal.com"), permissions=["change"])
     def cancel_in_calcom(self, request, queryset):
+        # Sent to Cal.com and kept there: not translated.
         reason = f"Cancelled by staff ({request.user.get_username()})"
         appointments = queryset.select_related("company", "branch")
         _run_each(
@@ -186,7 +191,8 @@ class AppointmentAdmin(RetryPermission, CompanyScopedAdmin):
             lambda a: appointment_cancel(
                 company=a.company, appointment=a, reason=reason, source=AppointmentSource.ADMIN
             ),
-            "Cancel",
+            failed=_("Cancel failed: %(reason)s"),
+            succeeded=_("Cancel: %(count)d succeeded."),
         )
 
 
@@ -211,12 +217,12 @@ class BookingRequestAdmin(RecordedWorkAdmin):
     actions = ["retry"]
 
     def rerun(self, booking_request) -> tuple[bool, str]:
-        label = f"Booking request {booking_request.pk}"
+        label = _("Booking request %(id)s") % {"id": booking_request.pk}
         return _outcome(
             label, lambda: booking_request_retry(booking_request=booking_request, include_failed=True)
         )
 
-    @admin.action(description="Retry now", permissions=["rerun"])
+    @admin.action(description=_("Retry now"), permissions=["rerun"])
     def retry(self, request, queryset):
         self.rerun_each(request, queryset.filter(status__in=[WorkStatus.RETRYING, WorkStatus.FAILED]))
 
@@ -234,10 +240,13 @@ class AppointmentChangeAdmin(RecordedWorkAdmin):
     actions = ["retry"]
 
     def rerun(self, change) -> tuple[bool, str]:
-        label = f"{change.get_kind_display()} of appointment {change.appointment_id}"
+        label = _("%(kind)s of appointment %(appointment)s") % {
+            "kind": change.get_kind_display(),
+            "appointment": change.appointment_id,
+        }
         return _outcome(label, lambda: appointment_change_retry(change=change, include_failed=True))
 
-    @admin.action(description="Retry now", permissions=["rerun"])
+    @admin.action(description=_("Retry now"), permissions=["rerun"])
     def retry(self, request, queryset):
         self.rerun_each(request, queryset.filter(status__in=[WorkStatus.RETRYING, WorkStatus.FAILED]))
 
@@ -258,12 +267,12 @@ class CalendarNoticeAdmin(RecordedWorkAdmin):
         result = calendar_notice_process(notice_id=notice.pk, include_failed=True)
         return bool(result.get("success")), f"{notice.trigger} {notice.booking_uid}: {result.get('message')}"
 
-    @admin.action(description="Replay (process again)", permissions=["rerun"])
+    @admin.action(description=_("Replay (process again)"), permissions=["rerun"])
     def replay(self, request, queryset):
         self.rerun_each(request, queryset)
 
 
-@admin.action(description="Check event type in Cal.com", permissions=["view"])
+@admin.action(description=_("Check event type in Cal.com"), permissions=["view"])
 def check_event_type(modeladmin, request, queryset):
     """Does the branch's event type exist for the company's key? Only reads Cal.com."""
     for branch in queryset.select_related("company"):
@@ -288,7 +297,14 @@ def _phone_only_warning(branch, event_type) -> str:
     ) % {"branch": branch.name}
 
 
-@admin.action(description="Connect Cal.com booking webhooks", permissions=["change"])
+# What calendar_notices_connect did ("created" or "repaired"), told whole so it translates.
+CONNECTED = {
+    "created": _("%(company)s: Cal.com webhooks created; they go to %(url)s."),
+    "repaired": _("%(company)s: Cal.com webhooks repaired; they go to %(url)s."),
+}
+
+
+@admin.action(description=_("Connect Cal.com booking webhooks"), permissions=["change"])
 def connect_calcom_webhooks(modeladmin, request, queryset):
     """Cal.com sends each company's booking changes here (a new secret; an existing subscription
     is repaired); a loopback PUBLIC_BASE_URL is pointed out, as Cal.com cannot reach it."""
@@ -299,11 +315,12 @@ def connect_calcom_webhooks(modeladmin, request, queryset):
         except BookingError as exc:
             modeladmin.message_user(request, f"{company}: {exc.message}", messages.ERROR)
             continue
+        said = CONNECTED.get(outcome, _("%(company)s: Cal.com webhooks %(outcome)s; they go to %(url)s."))
         modeladmin.message_user(
-            request, f"{company}: Cal.com webhooks {outcome}; they go to {url}.", messages.SUCCESS
+            request, said % {"company": company, "outcome": outcome, "url": url}, messages.SUCCESS
         )
         if is_loopback(url):
-            modeladmin.message_user(request, LOOPBACK_WARNING, messages.WARNING)
+            modeladmin.message_user(request, _(LOOPBACK_WARNING), messages.WARNING)
 
 
 # Branches and companies are administered with the tenant (companies/admin.py); the Cal.com

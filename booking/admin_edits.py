@@ -16,6 +16,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from booking.models import Appointment, AppointmentSource, AppointmentStatus
 from booking.results import Alternative
@@ -31,27 +33,31 @@ TEMPLATE = "admin/booking/appointment/calendar_edit.html"
 class WhenForm(forms.Form):
     """A time on the branch's wall clock (the branch's zone is named beside it)."""
 
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
 
     def wall_clock(self) -> datetime:
         return datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"])
 
 
 class MoveForm(WhenForm):
-    reason = forms.CharField(required=False, max_length=200)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=200)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
 
 
 class BookForm(WhenForm):
-    branch = forms.ModelChoiceField(queryset=Branch.objects.none())
-    name = forms.CharField(max_length=200)
-    phone = forms.CharField(required=False, max_length=30, help_text="E.164 or as people write it")
-    email = forms.EmailField(required=False)
-    notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    branch = forms.ModelChoiceField(label=_("Branch"), queryset=Branch.objects.none())
+    name = forms.CharField(label=_("Name"), max_length=200)
+    phone = forms.CharField(
+        label=_("Phone"), required=False, max_length=30, help_text=_("E.164 or as people write it")
+    )
+    email = forms.EmailField(label=_("Email"), required=False)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     field_order = ["branch", "date", "time", "name", "phone", "email", "notes"]
 
@@ -72,8 +78,11 @@ def _page(modeladmin, request, *, title: str, form, appointment=None, alternativ
         "title": title,
         "form": form,
         "original": appointment,
-        # Each at its own offset, the branch's wall clock (a template's date filter would show UTC).
-        "alternatives": [(a.start.isoformat(), f"{a.start:%a %d.%m.%Y %H:%M}") for a in alternatives or []],
+        # Each at its own offset, the branch's wall clock (a template's date filter would show UTC);
+        # the weekday in the staff member's language.
+        "alternatives": [
+            (a.start.isoformat(), date_format(a.start, "D d.m.Y H:i")) for a in alternatives or []
+        ],
         "zone_name": zone_name,
     }
     return TemplateResponse(request, TEMPLATE, context)
@@ -95,6 +104,7 @@ def move_view(modeladmin, request, appointment: Appointment):
     form = MoveForm(request.POST or None, initial={"date": local.date(), "time": local.time()})
     alternatives = []
     if request.method == "POST" and form.is_valid():
+        # Sent to Cal.com and kept there: not translated.
         reason = form.cleaned_data["reason"] or f"Moved by staff ({_staff_name(request)})"
         try:
             moved = appointment_reschedule(
@@ -109,9 +119,13 @@ def move_view(modeladmin, request, appointment: Appointment):
                 return _kept(modeladmin, request, appointment, exc)
             alternatives = _refused(form, exc)
         else:
-            modeladmin.message_user(request, f"Moved in Cal.com: {moved.appointment}.", messages.SUCCESS)
+            modeladmin.message_user(
+                request,
+                _("Moved in Cal.com: %(appointment)s.") % {"appointment": moved.appointment},
+                messages.SUCCESS,
+            )
             return HttpResponseRedirect(_change_url(moved.appointment))
-    title = f"Move in Cal.com: {appointment}"
+    title = _("Move in Cal.com: %(appointment)s") % {"appointment": appointment}
     return _page(
         modeladmin,
         request,
@@ -127,6 +141,7 @@ def cancel_view(modeladmin, request, appointment: Appointment):
     _require(modeladmin.has_change_permission(request, appointment))
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Sent to Cal.com and kept there: not translated.
         reason = form.cleaned_data["reason"] or f"Cancelled by staff ({_staff_name(request)})"
         try:
             appointment_cancel(
@@ -140,9 +155,13 @@ def cancel_view(modeladmin, request, appointment: Appointment):
                 return _kept(modeladmin, request, appointment, exc)
             form.add_error(None, exc.message)
         else:
-            modeladmin.message_user(request, f"Cancelled in Cal.com: {appointment}.", messages.SUCCESS)
+            modeladmin.message_user(
+                request,
+                _("Cancelled in Cal.com: %(appointment)s.") % {"appointment": appointment},
+                messages.SUCCESS,
+            )
             return HttpResponseRedirect(_change_url(appointment))
-    title = f"Cancel in Cal.com: {appointment}"
+    title = _("Cancel in Cal.com: %(appointment)s") % {"appointment": appointment}
     return _page(modeladmin, request, title=title, form=form, appointment=appointment)
 
 
@@ -172,11 +191,19 @@ def book_view(modeladmin, request, *, again: Appointment | None = None):
             _forget_refused(exc)
             alternatives = _refused(form, exc)
         else:
-            said = "requested in Cal.com (the host confirms it)" if booked.pending else "booked in Cal.com"
-            modeladmin.message_user(request, f"{booked.appointment}: {said}.", messages.SUCCESS)
+            said = (
+                _("%(appointment)s: requested in Cal.com (the host confirms it).")
+                if booked.pending
+                else _("%(appointment)s: booked in Cal.com.")
+            )
+            modeladmin.message_user(request, said % {"appointment": booked.appointment}, messages.SUCCESS)
             return HttpResponseRedirect(_change_url(booked.appointment))
-    title = f"Book again: {again}" if again else "Book an appointment in Cal.com"
-    zone = again.branch.effective_timezone if again else "the branch's time zone"
+    title = (
+        _("Book again: %(appointment)s") % {"appointment": again}
+        if again
+        else _("Book an appointment in Cal.com")
+    )
+    zone = again.branch.effective_timezone if again else _("the branch's time zone")
     return _page(
         modeladmin,
         request,
@@ -231,7 +258,9 @@ def _forget_refused(exc: BookingError) -> None:
 
 
 def _kept(modeladmin, request, appointment, exc: BookingError):
-    modeladmin.message_user(request, f"{exc.message} Nothing else to do now.", messages.WARNING)
+    modeladmin.message_user(
+        request, _("%(reason)s Nothing else to do now.") % {"reason": exc.message}, messages.WARNING
+    )
     target = (
         _change_url(appointment)
         if appointment is not None

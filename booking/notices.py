@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_noop
 
 from askpro import metrics
 from askpro.api import error_body, success_body
@@ -109,7 +110,8 @@ def calendar_notices_due() -> list[int]:
     return WORK.due(extra=Q(status=WorkStatus.RECEIVED, received_at__lt=stale))
 
 
-LOOPBACK_WARNING = (
+# Marked for translation, kept English here: commands print it as is, admin shows it translated.
+LOOPBACK_WARNING = gettext_noop(
     "PUBLIC_BASE_URL names this machine itself: only a Cal.com on this machine (the sandbox) can "
     "send there. In production set PUBLIC_BASE_URL to the address Cal.com reaches us at and connect again."
 )

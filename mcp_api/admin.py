@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_lazy as _
 
 from companies.admin_scoping import CompanyScopedAdmin
 from companies.selectors import company_owned_by
@@ -66,7 +67,7 @@ class McpTokenAdmin(CompanyScopedAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "MCP access token created",
+            "title": _("MCP access token created"),
             "token": obj,
             "secret": request._mcp_token_secret,
             "endpoint": settings.PUBLIC_BASE_URL.rstrip("/") + MCP_PATH,
@@ -77,25 +78,27 @@ class McpTokenAdmin(CompanyScopedAdmin):
 
     # -- revoking -----------------------------------------------------------------------------
 
-    @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["revoke"])
     def revoke(self, request, queryset):
         revoked = sum(mcp_token_revoke(company=token.company, token=token) for token in queryset)
         self.message_user(
-            request, f"Revoked {revoked} token(s); they stop working at once.", messages.SUCCESS
+            request,
+            _("Revoked %(count)d token(s); they stop working at once.") % {"count": revoked},
+            messages.SUCCESS,
         )
 
     # -- columns ------------------------------------------------------------------------------
 
-    @admin.display(description="token")
+    @admin.display(description=_("token"))
     def prefix_shown(self, obj: McpToken) -> str:
         return f"{obj.prefix}…" if obj.prefix else ""
 
-    @admin.display(description="access")
+    @admin.display(description=_("access"))
     def access(self, obj: McpToken) -> str:
-        return "read and write" if obj.can_write else "read only"
+        return _("read and write") if obj.can_write else _("read only")
 
-    @admin.display(description="state")
+    @admin.display(description=_("state"))
     def state(self, obj: McpToken) -> str:
         if obj.revoked_at:
-            return "revoked"
-        return "active" if obj.is_usable else "expired"
+            return _("revoked")
+        return _("active") if obj.is_usable else _("expired")

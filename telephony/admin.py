@@ -139,7 +139,7 @@ class WebhookEventAdmin(RecordedWorkAdmin):
         result = webhook_event_process(event_id=event.pk, include_failed=True)
         return bool(result.get("success")), f"{event.event} {event.call_id}: {result.get('message')}"
 
-    @admin.action(description="Replay (process again)", permissions=["rerun"])
+    @admin.action(description=_("Replay (process again)"), permissions=["rerun"])
     def replay(self, request, queryset):
         self.rerun_each(request, queryset)
 
@@ -157,7 +157,7 @@ def _retell_results(modeladmin, request, queryset, work):
             modeladmin.message_user(request, f"{company}: {retell_failure_message(exc)}", messages.ERROR)
 
 
-@admin.action(description="Sync phone numbers from Retell", permissions=["change"])
+@admin.action(description=_("Sync phone numbers from Retell"), permissions=["change"])
 def sync_phone_numbers(modeladmin, request, queryset):
     for company, report in _retell_results(modeladmin, request, queryset, phone_numbers_sync):
         level = messages.WARNING if report.conflicts or report.skipped else messages.SUCCESS
@@ -165,18 +165,20 @@ def sync_phone_numbers(modeladmin, request, queryset):
         if report.created:
             modeladmin.message_user(
                 request,
-                f"{company}: assign a branch to {', '.join(report.created)} to take calls.",
+                _("%(company)s: assign a branch to %(numbers)s to take calls.")
+                % {"company": company, "numbers": ", ".join(report.created)},
                 messages.INFO,
             )
 
 
-@admin.action(description="Validate Retell webhook configuration", permissions=["change"])
+@admin.action(description=_("Validate Retell webhook configuration"), permissions=["change"])
 def validate_webhook_configuration(modeladmin, request, queryset):
     for company, checks in _retell_results(modeladmin, request, queryset, webhook_configuration_validate):
         if not checks:
             modeladmin.message_user(
                 request,
-                f"{company}: no number has an inbound agent; sync phone numbers first.",
+                _("%(company)s: no number has an inbound agent; sync phone numbers first.")
+                % {"company": company},
                 messages.WARNING,
             )
         for check in checks:

@@ -88,6 +88,21 @@ def test_a_move_cal_com_refuses_is_said_on_the_form_with_what_is_free_and_change
     assert booked.status == AppointmentStatus.BOOKED and Appointment.objects.count() == 1
 
 
+@pytest.mark.german
+def test_the_times_offered_instead_name_their_weekday_in_the_staff_members_language(staff, booked, calcom):
+    calcom.add(
+        "POST", f"{BASE}/bookings/bk_3fY7qLm2/reschedule", status=400, json=fixture("error_slot_taken")
+    )
+    free = timeline.cal_local(timeline.at(_next_day(), "15:30"))
+    calcom.add("GET", f"{BASE}/slots", json=slots_range({_next_day().isoformat(): [(free, "")]}))
+    response = staff.post(
+        reverse("admin:booking_appointment_move", args=[booked.pk]),
+        {"date": _next_day().isoformat(), "time": "14:00"},
+    )
+    weekday = ["Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"][_next_day().weekday()]
+    assert f"{weekday} {_next_day():%d.%m.%Y} 15:30" in response.content.decode()
+
+
 def test_cancelling_in_admin_cancels_in_cal_com(staff, booked, calcom):
     calcom.add("POST", f"{BASE}/bookings/bk_3fY7qLm2/cancel", json=fixture("booking_cancelled"))
     response = staff.post(
