@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import Appointment, AppointmentSource, AppointmentStatus
+from booking.reasons import refusal_for_staff
 from booking.results import Alternative
 from booking.scope import BOOKABLE_BRANCH
 from booking.services import BookingError, appointment_cancel, appointment_reschedule, booking_create
@@ -94,7 +95,7 @@ def _change_url(appointment: Appointment) -> str:
 
 def _refused(form, exc: BookingError) -> list[Alternative]:
     """The refusal on the form; what is free instead, to offer."""
-    form.add_error(None, exc.message)
+    form.add_error(None, refusal_for_staff(exc.error_type, exc.message))
     return exc.alternatives or []
 
 
@@ -153,7 +154,7 @@ def cancel_view(modeladmin, request, appointment: Appointment):
         except BookingError as exc:
             if exc.queued:
                 return _kept(modeladmin, request, appointment, exc)
-            form.add_error(None, exc.message)
+            form.add_error(None, refusal_for_staff(exc.error_type, exc.message))
         else:
             modeladmin.message_user(
                 request,

@@ -38,3 +38,15 @@ def change_failure_reason(kind: str) -> str:
 
 def notice_failure_reason() -> str:
     return _("A change made in Cal.com could not be applied here.")
+
+
+# Our own messages for these name exactly what to change (a date in the past, an unknown event
+# type id); the others carry Cal.com's developer wording, which a plain reason replaces.
+SPECIFIC = {ErrorType.VALIDATION, ErrorType.CONFIGURATION, ErrorType.NOT_FOUND, ErrorType.AMBIGUOUS}
+
+
+def refusal_for_staff(error_type: str, message: str) -> str:
+    """What a form or message tells staff when a booking, move or cancellation was refused."""
+    if error_type in SPECIFIC and "email" not in message.lower():
+        return message
+    return booking_failure_reason(error_type, message)
