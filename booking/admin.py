@@ -1,5 +1,5 @@
 from django.contrib import admin, messages
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +22,8 @@ from booking.notices import (
     calendar_notices_url,
     is_loopback,
 )
+from booking.reasons import booking_failure_reason
+from booking.results import Alternative
 from booking.services import (
     BookingError,
     appointment_cancel,
@@ -31,6 +33,7 @@ from booking.services import (
 )
 from companies.admin_scoping import CompanyScopedAdmin, RecordedWorkAdmin
 from companies.models import Branch, Company
+from core.readable import values_html
 from core.shown import shown_local
 
 STATUS_TONES = {
@@ -91,34 +94,97 @@ class AppointmentAdmin(RetryPermission, CompanyScopedAdmin):
     # Cal.com holds these: they change through Cal.com (the Move, Cancel and Book forms, the
     # calendar's notices), never by editing our row. Which customer record it belongs to is ours.
     readonly_fields = [
-        "company",
-        "branch",
-        "attendee_name",
-        "attendee_email",
-        "event_type_id",
-        "start",
-        "end",
-        "status",
-        "source",
-        "calcom_booking_id",
-        "calcom_booking_uid",
-        "host_email",
-        "calendar_changed_at",
-        "no_show",
-        "rescheduled_from",
-        "attempts",
-        "failure_reason",
-        "metadata",
-        "alternatives",
-        "cancelled_at",
-        "created_at",
-        "updated_at",
+        "local_start",
+        "local_end",
+        "person",
+        "service",
+        "status_badge",
+        "failure_shown",
+        "alternatives_shown",
+        "metadata_shown",
+        *(
+            field.name
+            for field in Appointment._meta.fields
+            if field.name not in {"id", "customer", "metadata", "alternatives"}
+        ),
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "local_start",
+                    "local_end",
+                    "branch",
+                    "person",
+                    "customer",
+                    "service",
+                    "source",
+                    "status_badge",
+                ]
+            },
+        ),
+        (_("Why it did not go through"), {"fields": ["failure_shown", "alternatives_shown"]}),
+        (
+            _("Technical detail"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "company",
+                    "attendee_name",
+                    "attendee_email",
+                    "start",
+                    "end",
+                    "status",
+                    "event_type_id",
+                    "calcom_booking_id",
+                    "calcom_booking_uid",
+                    "host_email",
+                    "calendar_changed_at",
+                    "no_show",
+                    "rescheduled_from",
+                    "attempts",
+                    "failure_reason",
+                    "metadata_shown",
+                    "cancelled_at",
+                    "created_at",
+                    "updated_at",
+                ],
+            },
+        ),
     ]
     actions = ["retry_failed_booking", "cancel_in_calcom"]
 
     @admin.display(description=_("Time"), ordering="start")
     def local_start(self, appointment: Appointment) -> str:
         return shown_local(appointment.start, appointment.branch.effective_timezone)
+
+    @admin.display(description=_("Ends"))
+    def local_end(self, appointment: Appointment) -> str:
+        return shown_local(appointment.end, appointment.branch.effective_timezone)
+
+    @admin.display(description=_("Reason"))
+    def failure_shown(self, appointment: Appointment) -> str:
+        if appointment.status != AppointmentStatus.FAILED:
+            return "-"
+        request = getattr(appointment, "booking_request", None)
+        error = (request.result or {}).get("error", "") if request else ""
+        return booking_failure_reason(error, appointment.failure_reason)
+
+    @admin.display(description=_("Free instead"))
+    def alternatives_shown(self, appointment: Appointment) -> str:
+        zone = appointment.branch.effective_timezone
+        times = [shown_local(Alternative.from_dict(a).start, zone) for a in appointment.alternatives or []]
+        if not times:
+            return "-"
+        book_again = reverse("admin:booking_appointment_book_again", args=[appointment.pk])
+        return format_html(
+            '{} <a class="button" href="{}">{}</a>', ", ".join(times), book_again, gettext("Book one of them")
+        )
+
+    @admin.display(description=_("Details"))
+    def metadata_shown(self, appointment: Appointment) -> str:
+        return values_html(appointment.metadata) or "-"
 
     @admin.display(description=_("Person"), ordering="attendee_name")
     def person(self, appointment: Appointment) -> str:

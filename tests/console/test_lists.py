@@ -72,3 +72,15 @@ def test_the_appointment_list_shows_local_time_service_source_and_status(client,
 def test_an_appointment_is_named_on_its_branch_clock_not_in_utc(booked_call):
     appointment = booked_call.appointments.get()
     assert "UTC" not in str(appointment) and appointment.branch.name in str(appointment)
+
+
+def test_a_failed_appointment_says_why_and_offers_its_free_times_readably(
+    client, alice, company_a, failed_booking
+):
+    appointment = failed_booking(company_a).appointment
+    client.force_login(alice)
+    page = client.get(reverse("admin:booking_appointment_change", args=[appointment.pk])).content.decode()
+    assert "The time was already taken in the calendar." in page
+    assert reverse("admin:booking_appointment_book_again", args=[appointment.pk]) in page
+    assert "14:00 C" in page and "14:30 C" in page  # on the branch clock, its zone named
+    assert "days_from_preferred" not in page and "&quot;start&quot;" not in page
