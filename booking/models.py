@@ -246,7 +246,7 @@ class AppointmentChange(WorkRow):
         return _("%(kind)s of appointment %(appointment)s (%(status)s)") % {
             "kind": self.get_kind_display(),
             "appointment": self.appointment_id,
-            "status": self.status,
+            "status": self.get_status_display(),
         }
 
 

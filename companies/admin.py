@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from companies.admin_scoping import CompanyScopedAdmin, CompanyScopedInline
@@ -201,7 +201,12 @@ class CompanyAdmin(CompanyScopedAdmin):
     def rotate_webhook_key(self, request, queryset):
         for company in queryset:
             company_rotate_webhook_key(company=company)
-        message = gettext("Rotated the webhook key of %(count)d companies.") % {"count": queryset.count()}
+        count = queryset.count()
+        message = ngettext(
+            "Rotated the webhook key of %(count)d company.",
+            "Rotated the webhook key of %(count)d companies.",
+            count,
+        ) % {"count": count}
         self.message_user(request, message, messages.SUCCESS)
 
     # Telephony adds the Retell actions (telephony/admin.py): sync numbers, validate agents.

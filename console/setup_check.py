@@ -124,7 +124,11 @@ def _retell(company: Company) -> Iterator[Check]:
         fix = (
             ""
             if agent.ok
-            else _("Run 'Validate Retell webhook configuration' with fix, or correct it in Retell.")
+            else _(
+                "Correct the agent's webhook in Retell, or let us: manage.py validate_webhook_configuration "
+                "--company %(company)s --fix"
+            )
+            % {"company": company.slug}
         )
         yield Check(
             _("Agent %(name)s") % {"name": agent.agent_name or agent.agent_id}, state, agent.describe(), fix

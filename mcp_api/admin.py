@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from companies.admin_scoping import CompanyScopedAdmin
 from companies.selectors import company_owned_by
@@ -83,7 +84,12 @@ class McpTokenAdmin(CompanyScopedAdmin):
         revoked = sum(mcp_token_revoke(company=token.company, token=token) for token in queryset)
         self.message_user(
             request,
-            _("Revoked %(count)d token(s); they stop working at once.") % {"count": revoked},
+            ngettext(
+                "Revoked %(count)d token; it stops working at once.",
+                "Revoked %(count)d tokens; they stop working at once.",
+                revoked,
+            )
+            % {"count": revoked},
             messages.SUCCESS,
         )
 

@@ -170,7 +170,8 @@ def test_an_addition_cal_com_refuses_leaves_no_appointment_and_says_why(staff, b
     calcom.add("POST", f"{BASE}/bookings", status=400, json=fixture("error_slot_taken"))
     calcom.add("GET", f"{BASE}/slots", json=slots_range({}))
     response = staff.post(reverse("admin:booking_appointment_add"), _book_form(branch))
-    assert response.status_code == 200 and "The time was already taken in the calendar." in response.content.decode()
+    assert response.status_code == 200
+    assert "The time was already taken in the calendar." in response.content.decode()
     assert not Appointment.objects.exists()
     assert BookingRequest.objects.get().status == "failed"  # the wish and the refusal, for the record
 
