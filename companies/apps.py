@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CompaniesConfig(AppConfig):
     name = "companies"
-    verbose_name = "Companies and branches"
+    verbose_name = _("Companies and branches")
 
     def ready(self):
         from django.db.models.signals import post_delete, post_save

@@ -67,7 +67,6 @@ class Company(models.Model):
         ordering = ["name"]
         verbose_name = _("company")
         verbose_name_plural = _("companies")
-        verbose_name_plural = "companies"
 
     def __str__(self) -> str:
         return self.name

@@ -120,20 +120,30 @@ def _retell(company: Company) -> Iterator[Check]:
         fix = _("Assign an inbound agent to the numbers in Retell, then sync the numbers.")
         yield Check(topic, WARNING, _("No number routes to an agent yet."), fix)
     for agent in agents:
-        state = OK if agent.ok and not agent.notes else (WARNING if agent.ok else WRONG)
-        fix = (
-            ""
-            if agent.ok
-            else _(
-                "Correct the agent's webhook in Retell, or let us: manage.py validate_webhook_configuration "
-                "--company %(company)s --fix"
-            )
-            % {"company": company.slug}
-        )
-        yield Check(
-            _("Agent %(name)s") % {"name": agent.agent_name or agent.agent_id}, state, agent.describe(), fix
-        )
+        yield _agent_check(company, agent)
     yield _numbers(company)
+
+
+def _agent_check(company: Company, agent) -> Check:
+    topic = _("Agent %(name)s") % {"name": agent.agent_name or agent.agent_id}
+    if agent.error:
+        return Check(topic, WRONG, _("Retell did not show this agent: %(error)s") % {"error": agent.error})
+    numbers = ", ".join(agent.numbers)
+    if agent.problems:
+        # Retell's own field names, as staff will find them in Retell's dashboard.
+        found = _("Answers %(numbers)s, but: %(problems)s") % {
+            "numbers": numbers,
+            "problems": "; ".join(agent.problems),
+        }
+        fix = _(
+            "Correct the agent's webhook in Retell, or let us: manage.py validate_webhook_configuration "
+            "--company %(company)s --fix"
+        ) % {"company": company.slug}
+        return Check(topic, WRONG, found, fix)
+    found = _("Answers %(numbers)s; its call events come to us.") % {"numbers": numbers}
+    if agent.notes:
+        return Check(topic, WARNING, found + " " + "; ".join(agent.notes))
+    return Check(topic, OK, found)
 
 
 def _numbers(company: Company) -> Check:
@@ -142,10 +152,22 @@ def _numbers(company: Company) -> Check:
     if isinstance(report, Check):
         return report
     unassigned = company.phone_numbers.filter(branch__isnull=True).count()
-    if report.created or report.conflicts or unassigned:
-        fix = _("Sync the numbers from Retell and give each a branch.")
-        return Check(topic, WARNING, report.summary(), fix)
-    return Check(topic, OK, report.summary())
+    found = _(
+        "In step with Retell: %(same)d. New in Retell: %(new)d. Changed in Retell: %(changed)d. "
+        "Gone from Retell: %(gone)d. Without a branch here: %(unassigned)d."
+    ) % {
+        "same": len(report.unchanged),
+        "new": len(report.created),
+        "changed": len(report.updated),
+        "gone": len(report.missing),
+        "unassigned": unassigned,
+    }
+    if report.conflicts:
+        found += " " + _("Numbers stored for another company: %(count)d.") % {"count": len(report.conflicts)}
+    if report.created or report.updated or report.missing or report.conflicts or unassigned:
+        fix = _("Sync the numbers from Retell (company list, action) and give each a branch.")
+        return Check(topic, WARNING, found, fix)
+    return Check(topic, OK, found)
 
 
 def _asking_retell(work: Callable):
