@@ -25,23 +25,69 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 
 install: $(VENV)/.installed .env
 
+# How long `make run` lets its processes finish on Ctrl-C or SIGTERM before it kills them (the
+# task worker would otherwise wait for a running task up to its 180 s timeout).
+STOP_SECONDS ?= 3
+
 # The web server, the task worker and the local Cal.com sandbox the demo tenant books in, which
-# sends its booking webhooks back here; Ctrl-C stops all three.
+# sends its booking webhooks back here; Ctrl-C (or SIGTERM to make) stops all three. It prints
+# the commands to try the demo from another terminal with the ports it serves on.
 run: export DEBUG ?= true
 run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+run: export SERVE_DEMO = $(serve_demo)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --sandbox-url http://127.0.0.1:$(SANDBOX_PORT)/v2
 	@echo ""
 	@echo "  AskPro:  http://127.0.0.1:$(PORT)/admin/  (user: admin, password above)"
 	@echo "  Cal.com sandbox: http://127.0.0.1:$(SANDBOX_PORT)/v2   worker: django-q2 qcluster"
-	@echo "  MCP for AI agents: http://127.0.0.1:$(PORT)/mcp   (token: .venv/bin/python manage.py create_mcp_token --company demo)"
+	@echo "  MCP for AI agents: http://127.0.0.1:$(PORT)/mcp   (token: $(PY) manage.py create_mcp_token --company demo)"
+	@echo "  Demo calls, from another terminal:"
+	@echo "    $(PY) manage.py simulate_call --base-url http://127.0.0.1:$(PORT)"
+	@echo "    $(PY) manage.py simulate_live_call --base-url http://127.0.0.1:$(PORT)"
 	@echo ""
-	@$(PY) manage.py calcom_sandbox --port $(SANDBOX_PORT) & sandbox=$$!; \
-	$(PY) manage.py qcluster & worker=$$!; \
-	trap 'kill $$sandbox $$worker 2>/dev/null; wait' INT TERM EXIT; \
-	$(PY) manage.py connect_calcom_webhooks --company demo --wait 15 || echo "  Cal.com webhooks not connected"; \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@eval "$$SERVE_DEMO"
+
+# The shell script behind `make run` (make expands $(...) in it; $$ is the shell's $). Each
+# process leads its own process group (setsid), so stopping a group stops what the process
+# started too: runserver's autoreloader child, the worker's sentinel and pool. The shell waits
+# only in `wait`, which a signal interrupts at once; a foreground child would hold the trap back
+# until it exited, which is how a SIGTERM to make used to leave everything running.
+define serve_demo
+set -u
+groups=()
+serve() { setsid "$$@" & groups+=("$$!"); }
+any_alive() { local g; for g in "$${groups[@]}"; do kill -0 -- "-$$g" 2>/dev/null && return 0; done; return 1; }
+stop() {
+	# Ignore further signals until done: a second Ctrl-C, or the SIGHUPs of a closed terminal
+	# (where the echo fails too), would otherwise end the shell before the services.
+	trap '' INT TERM HUP
+	trap - EXIT
+	echo "Stopping the web server, the task worker and the sandbox ..." 2>/dev/null
+	local g
+	for g in "$${groups[@]}"; do
+		# The worker's main process alone: it lets the pool finish the task at hand (SIGTERM to
+		# its whole group would kill the pool mid-task). Everything else stops at once.
+		if [ "$$g" = "$$worker" ]; then kill -TERM "$$g"; else kill -TERM -- "-$$g"; fi 2>/dev/null
+	done
+	local deadline=$$(( $${EPOCHREALTIME/[.,]/} + $(STOP_SECONDS) * 1000000 ))
+	while any_alive && (( $${EPOCHREALTIME/[.,]/} < deadline )); do sleep 0.1; done
+	for g in "$${groups[@]}"; do kill -KILL -- "-$$g" 2>/dev/null; done
+	# End by the signal we got, so make reports an interrupt rather than a failed recipe.
+	if [ -n "$$1" ]; then trap - "$$1"; kill -s "$$1" $$$$; fi
+	exit 1
+}
+worker=""
+for signal in INT TERM HUP; do trap "stop $$signal" "$$signal"; done
+trap 'stop ""' EXIT
+serve $(PY) manage.py calcom_sandbox --port $(SANDBOX_PORT)
+serve $(PY) manage.py qcluster
+worker=$$!
+serve $(PY) manage.py connect_calcom_webhooks --company demo --wait 15
+wait "$$!" || echo "  Cal.com webhooks not connected"
+serve $(PY) manage.py runserver 127.0.0.1:$(PORT)
+wait -n
+endef
 
 test: install
 	$(VENV)/bin/pytest
