@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db.models import F, Q
 
 from core import clock
-from integrations.errors import CircuitOpen, IntegrationError, TransientError
+from integrations.errors import CircuitOpen, IntegrationError, RateLimited, TransientError
 from integrations.models import BreakerState, CircuitBreakerState
 
 T = TypeVar("T")
@@ -97,12 +97,14 @@ class CircuitBreaker:
         except TransientError:
             self._record_failure(permit)
             raise
-        except CircuitOpen:
-            # Another breaker's verdict says nothing about this service.
+        except (CircuitOpen, RateLimited):
+            # Another breaker's verdict says nothing about this service; a 429 says it is up but
+            # not serving us now: neither a success that could close a half-open breaker, nor a
+            # failure that trips it.
             self._release(permit)
             raise
         except IntegrationError:
-            # A 4xx (bad request, slot taken, not found, wrong key, rate limited) is an answer:
+            # A 4xx (bad request, slot taken, not found, wrong key) is an answer:
             # the service is up. Counting it as a success lets a half-open breaker close on it
             # and keeps client errors from ever tripping the breaker.
             self._record_success(permit)

@@ -17,6 +17,7 @@ from django.conf import settings
 from urllib3.exceptions import NewConnectionError
 
 from core import clock
+from integrations.deadline import TOO_LITTLE_TIME, seconds_left
 from integrations.errors import BadRequest, IntegrationError, TransientError
 from integrations.metrics import api_duration_seconds
 
@@ -85,6 +86,7 @@ class JsonHttpClient:
         return answer
 
     def _send(self, method, path, template, *, headers, params, body) -> requests.Response:
+        timeout = self._timeout_now(method, template)
         try:
             return self._session.request(
                 method,
@@ -92,11 +94,23 @@ class JsonHttpClient:
                 headers=headers,
                 params=params or None,
                 json=body,
-                timeout=self._timeout,
+                timeout=timeout,
             )
         except requests.RequestException as exc:
             # `from None`: the original's text holds the full URL and query (an attendee's email).
             raise transport_error(exc, service=self.service, method=method, path=template) from None
+
+    def _timeout_now(self, method: str, template: str) -> tuple[float, float]:
+        """The configured timeouts, cut to what the deadline leaves (integrations/deadline.py);
+        with no time left the request is not sent: the vendor never saw it."""
+        left = seconds_left()
+        if left is None:
+            return self._timeout
+        if left < TOO_LITTLE_TIME:
+            message = f"no time left for {method} {template}"
+            raise TransientError(message, service=self.service, request_sent=False)
+        connect, read = self._timeout
+        return (min(connect, left), min(read, left))
 
     def _log(self, name, method, template, response, started, *, error=None) -> None:
         """Method, path template, status, time and the vendor's request id: never bodies or keys."""

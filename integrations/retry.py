@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from integrations.deadline import too_late_for
 from integrations.errors import IntegrationError, RateLimited, TransientError
 
 logger = logging.getLogger(__name__)
@@ -74,9 +75,12 @@ def _delay_before_retry(
         return None
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
-        return max(0.0, retry_after) if retry_after <= max_retry_after else None
-    backoff = min(max_delay, base_delay * 2 ** (attempt - 1))
-    return backoff + backoff * JITTER_FRACTION * jitter()
+        delay = max(0.0, retry_after) if retry_after <= max_retry_after else None
+    else:
+        backoff = min(max_delay, base_delay * 2 ** (attempt - 1))
+        delay = backoff + backoff * JITTER_FRACTION * jitter()
+    # Inside a deadline (a live call) a wait that would overrun it is not taken: answer now.
+    return None if delay is None or too_late_for(delay) else delay
 
 
 def _log_retry(error: IntegrationError, attempt: int, attempts: int, delay: float) -> None:

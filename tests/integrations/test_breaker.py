@@ -382,3 +382,15 @@ def run_at_once(n, work):
         thread.join(timeout=20)
     assert not any(thread.is_alive() for thread in threads)
     return outcomes
+
+
+@pytest.mark.django_db
+def test_a_429_neither_closes_a_half_open_breaker_nor_trips_a_closed_one(breaker, clock):
+    """Rate limited means up but not serving us now: no success, no failure (#13)."""
+    open_breaker(breaker, clock, wait_over=True)
+    for _ in range(5):
+        with pytest.raises(RateLimited):
+            breaker.call(_raise, RateLimited("slow down", service="calcom", status=429, retry_after=20))
+    snapshot = breaker.snapshot()
+    assert snapshot["state"] == "half_open" and snapshot["success_count"] == 0
+    assert snapshot["half_open_probes"] == 0  # each gave its probe slot back
