@@ -7,6 +7,11 @@ re-sends a function up to 2 times (contract §4.1): a repeated booking is idempo
 (BookingRequest), and the successful answer of any function that changed something is replayed
 for the same call and arguments, so a re-sent cancel does not come back as "already cancelled".
 Read-only functions are always answered fresh.
+
+Each function works within a deadline below its Retell tool timeout (telephony.retell.tools
+`answer_deadline_seconds`): Cal.com gets only the time that is left, and when it is up the
+caller hears an answer (the calendar is not reachable now; a booking is noted) instead of
+silence while Retell gives up.
 """
 
 import hashlib
@@ -17,10 +22,12 @@ from django.core.cache import cache
 
 from booking.services import BookingError, ErrorType
 from core.wording import say
+from integrations.deadline import deadline_within
 from telephony.calls import live_call_count, live_call_ensure
 from telephony.events import dialed_number
 from telephony.live import HANDLERS, normalized_args, refusal, spoken_failure
 from telephony.live_context import live_context
+from telephony.retell.tools import answer_deadline_seconds
 from telephony.serializers import FunctionArgsSerializer
 
 logger = logging.getLogger(__name__)
@@ -59,7 +66,8 @@ def _dispatch(company, name: str, args, call: dict) -> dict:
         caller=ctx.caller_phone,
         dialed=dialed_number(call),
     )
-    result = _answered(ctx, handler, name, args)
+    with deadline_within(answer_deadline_seconds(name)):
+        result = _answered(ctx, handler, name, args)
     live_call_count(company=company, call_id=ctx.call_id, function=name, answer=result)
     return result
 

@@ -38,6 +38,7 @@ from integrations.calcom.client import (
     BookingConflict,
     BookingGone,
 )
+from integrations.deadline import too_late_for
 from integrations.errors import TransientError
 from integrations.resilience import Gateway
 
@@ -46,6 +47,9 @@ logger = logging.getLogger(__name__)
 OUR_METADATA_KEYS = ("idempotencyKey", "callId", "source", "company")
 # Where a booking made with our key can be, around the start we asked for.
 LOOKUP_BEFORE, LOOKUP_AFTER = timedelta(minutes=1), timedelta(days=1)
+# POSTs of one booking while Cal.com fails in a passing way (the old system's 3); each re-send
+# after a request that may have arrived is preceded by a lookup of our key.
+BOOK_ATTEMPTS = 3
 # Every status GET /v2/bookings filters by (contract §2.4): reconciliation wants them all.
 EVERY_STATUS = ["upcoming", "unconfirmed", "past", "cancelled"]
 # The booking webhooks we act on; the status each implies (contract §5).
@@ -76,19 +80,27 @@ class CalcomCalendar:
         return [slot for slot in _flatten(by_date, zone) if first <= slot.day <= last]
 
     def book(self, new: NewBooking) -> CalendarBooking:
+        """POST the booking, up to BOOK_ATTEMPTS times while Cal.com fails in a way that may be
+        passing (5xx, a reset, a timeout), and never twice: before each re-send after a request
+        that may have arrived, look it up by our key. Inside a deadline (a live call) the
+        attempts stop when the time does (integrations/deadline.py)."""
         request = self._create_request(new)
-        try:
-            return _booking(self._gateway.write("create_booking", **request))
-        except (TransientError, BookingConflict) as exc:
-            if isinstance(exc, TransientError) and not exc.request_sent:
-                raise  # it never left: nothing can have been booked
-            found = self.find_by_key(event_type_id=new.event_type_id, start=new.start, key=new.key)
-            if found:
-                logger.info("calcom: found our booking after an ambiguous %s", type(exc).__name__)
-                return found
-            if isinstance(exc, BookingConflict):
-                raise  # someone else's booking holds the slot
-            return _booking(self._gateway.write("create_booking", **request))
+        maybe_sent = False
+        for attempt in range(1, BOOK_ATTEMPTS + 1):
+            try:
+                return _booking(self._gateway.write("create_booking", **request))
+            except (TransientError, BookingConflict) as exc:
+                if isinstance(exc, BookingConflict) or exc.request_sent:
+                    maybe_sent = True
+                    found = self.find_by_key(event_type_id=new.event_type_id, start=new.start, key=new.key)
+                    if found:
+                        logger.info("calcom: found our booking after an ambiguous %s", type(exc).__name__)
+                        return found
+                if isinstance(exc, BookingConflict):
+                    raise  # someone else's booking holds the slot
+                if attempt == BOOK_ATTEMPTS or too_late_for(0):
+                    raise _as_possibly_sent(exc, maybe_sent) from exc
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     def find_by_key(self, *, event_type_id: int, start: datetime, key: str) -> CalendarBooking | None:
         bookings = self._gateway.read(
@@ -342,6 +354,14 @@ def _event_type(event_type: dict, team_id: int | None) -> EventType:
         booking_window=event_type.get("bookingWindow") or None,
         **_booking_form(event_type.get("bookingFields")),
     )
+
+
+def _as_possibly_sent(exc: TransientError, maybe_sent: bool) -> TransientError:
+    """The last failure, but saying an earlier attempt may have arrived when one may have: whoever
+    tries again later must look the booking up first."""
+    if exc.request_sent or not maybe_sent:
+        return exc
+    return TransientError(exc.message, service=exc.service, status=exc.status, request_sent=True)
 
 
 def _booking_form(fields) -> dict:

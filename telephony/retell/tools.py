@@ -91,3 +91,14 @@ def tool_definition(name: str, url: str) -> dict:
         "speak_after_execution": True,
         "parameters": {"type": "object", "properties": spec["properties"], "required": spec["required"]},
     }
+
+
+# A function answers this long before its tool timeout, so the answer reaches Retell (over the
+# internet, through our proxy) before Retell gives up and sends the function again.
+ANSWER_MARGIN_MS = 2000
+
+
+def answer_deadline_seconds(name: str) -> float:
+    """How long the function `name` may work: its tool timeout less the margin. Retell's tool
+    definitions print the same `timeout_ms` (tool_definition), so the two cannot drift apart."""
+    return (FUNCTIONS[name]["timeout_ms"] - ANSWER_MARGIN_MS) / 1000

@@ -167,6 +167,35 @@ def test_ambiguous_failure_with_nothing_created_posts_exactly_once_more(company,
     assert [c.request.method for c in calcom.calls] == ["POST", "GET", "POST"]
 
 
+def test_a_passing_failure_is_posted_up_to_three_times_each_resend_after_a_lookup(company, calcom):
+    """As the old system did: three POSTs, never two bookings (#13)."""
+    for _ in range(2):
+        calcom.add("POST", f"{BASE}/bookings", json=fixture("error_internal"), status=500)
+        calcom.add("GET", f"{BASE}/bookings", json=bookings_list())
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_booking())
+    result = _book(company)
+    assert result.appointment.status == AppointmentStatus.BOOKED
+    assert [c.request.method for c in calcom.calls] == ["POST", "GET", "POST", "GET", "POST"]
+
+
+def test_three_failed_posts_keep_the_wish_and_say_it_may_have_arrived(company, calcom):
+    for _ in range(3):
+        calcom.add("POST", f"{BASE}/bookings", json=fixture("error_internal"), status=500)
+        calcom.add("GET", f"{BASE}/bookings", json=bookings_list())
+    refused = _refused(company)
+    assert refused.error_type == "service_unavailable" and refused.queued is True
+    assert [c.request.method for c in calcom.calls].count("POST") == 3
+
+
+def test_inside_a_deadline_no_post_is_sent_once_the_time_is_up(company, calcom):
+    """A live call's booking stops trying when its answer is due (integrations/deadline.py)."""
+    from integrations.deadline import deadline_within
+
+    with deadline_within(0.0):
+        refused = _refused(company)
+    assert refused.queued is True and len(calcom.calls) == 0
+
+
 def test_slot_taken_is_a_permanent_failure_recorded_for_staff_with_what_is_free_instead(company, calcom):
     calcom.add("POST", f"{BASE}/bookings", json=fixture("error_slot_taken"), status=400)
     free = [(timeline.cal_local(timeline.at(timeline.booking_day(), t)), "") for t in ("10:30", "14:00")]
