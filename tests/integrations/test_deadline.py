@@ -1,8 +1,6 @@
 """A deadline (integrations/deadline.py) bounds every vendor call made inside it: a request gets
 only the time left, a retry never waits past it, and with no time left nothing is sent."""
 
-import socket
-import threading
 import time
 
 import pytest
@@ -12,33 +10,13 @@ from integrations.calcom.client import CalcomClient
 from integrations.deadline import deadline_within, seconds_left
 from integrations.errors import RateLimited, TransientError
 from integrations.retry import call_with_retry
+from tests.processes import hanging_tcp_server
 
 
 @pytest.fixture
 def hanging_server():
-    """A TCP server that accepts connections and never answers: Cal.com hanging."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    accepted = []
-    stop = threading.Event()
-
-    def accept():
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}/v2"
-    stop.set()
-    thread.join()
-    for connection in accepted:
-        connection.close()
-    server.close()
+    with hanging_tcp_server() as base:
+        yield f"{base}/v2"
 
 
 def test_a_request_inside_a_deadline_gets_only_the_time_left(hanging_server, settings):
