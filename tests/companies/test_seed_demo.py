@@ -28,3 +28,14 @@ def test_seed_demo_generates_and_prints_a_password_once(monkeypatch, capsys):
     assert get_user_model().objects.get(username="admin").check_password(password)
     call_command("seed_demo")
     assert "password unchanged" in capsys.readouterr().out
+
+
+def test_seed_demo_points_the_demo_tenant_at_the_sandbox_port_it_is_given(monkeypatch):
+    # `make run SANDBOX_PORT=...` seeds with the sandbox's address; a later run on another port
+    # moves the demo company there instead of leaving it at the first one.
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "demo-pass-123")
+    call_command("seed_demo", "--sandbox-url", "http://127.0.0.1:9025/v2")
+    assert Company.objects.get(slug="demo").calcom_base_url == "http://127.0.0.1:9025/v2"
+
+    call_command("seed_demo", "--sandbox-url", "http://127.0.0.1:9125/v2")
+    assert Company.objects.get(slug="demo").calcom_base_url == "http://127.0.0.1:9125/v2"
