@@ -18,7 +18,8 @@ from urllib3.exceptions import NewConnectionError
 
 from core import clock
 from integrations.deadline import TOO_LITTLE_TIME, seconds_left
-from integrations.errors import BadRequest, IntegrationError, TransientError
+from integrations.errors import BadRequest, IntegrationError, RateLimited, TransientError
+from integrations.holds import hold_key, vendor_hold, vendor_hold_left
 from integrations.metrics import api_duration_seconds
 
 # requests raises these for a request we could not even build (bad base URL or header): our
@@ -71,13 +72,17 @@ class JsonHttpClient:
         params: dict | None = None,
         body: dict | None = None,
     ):
-        """Send one request and return `read(response)`; raise a typed error otherwise."""
+        """Send one request and return `read(response)`; raise a typed error otherwise. While the
+        vendor holds this account (a Retry-After, integrations/holds.py) nothing is sent."""
         started = time.monotonic()
         response = None
         try:
+            self._respect_hold(method, template)
             response = self._send(method, path, template, headers=headers, params=params, body=body)
             answer = read(response)
         except IntegrationError as error:
+            if isinstance(error, RateLimited) and response is not None and error.retry_after:
+                vendor_hold(self._hold_key, error.retry_after)
             self._log(name, method, template, response, started, error=error)
             raise
         finally:
@@ -99,6 +104,16 @@ class JsonHttpClient:
         except requests.RequestException as exc:
             # `from None`: the original's text holds the full URL and query (an attendee's email).
             raise transport_error(exc, service=self.service, method=method, path=template) from None
+
+    @property
+    def _hold_key(self) -> str:
+        return hold_key(self.service, self._api_key)
+
+    def _respect_hold(self, method: str, template: str) -> None:
+        left = vendor_hold_left(self._hold_key)
+        if left is not None:
+            message = f"{self.service} asked this account to wait before {method} {template}"
+            raise RateLimited(message, service=self.service, status=429, retry_after=left)
 
     def _timeout_now(self, method: str, template: str) -> tuple[float, float]:
         """The configured timeouts, cut to what the deadline leaves (integrations/deadline.py);

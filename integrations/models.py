@@ -51,3 +51,18 @@ class RateLimitWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.window}: {self.count}"
+
+
+class VendorHold(models.Model):
+    """A vendor asked one of its accounts to wait (429 with Retry-After): until when, for every
+    process and machine (integrations.holds; Redis holds it instead when it is the cache)."""
+
+    key = models.CharField(_("key"), max_length=80, unique=True, help_text=_("service and key fingerprint"))
+    until = models.DateTimeField(_("until"))
+
+    class Meta:
+        verbose_name = _("vendor hold")
+        verbose_name_plural = _("vendor holds")
+
+    def __str__(self) -> str:
+        return f"{self.key} until {self.until:%H:%M:%S}"

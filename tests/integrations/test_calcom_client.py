@@ -43,6 +43,9 @@ from integrations.errors import (
 )
 from tests import calcom_fakes, timeline
 
+# Clients keep a vendor's Retry-After where every process sees it (integrations/holds.py).
+pytestmark = pytest.mark.django_db
+
 BASE = "https://api.cal.com/v2"
 API_KEY = "cal_live_0123456789abcdef0123456789abcdef"
 # cal-api-version values (API identifiers, not calendar dates).

@@ -34,6 +34,9 @@ from integrations.errors import (
 from integrations.retell.client import RetellClient
 from tests import retell_fakes, timeline
 
+# Clients keep a vendor's Retry-After where every process sees it (integrations/holds.py).
+pytestmark = pytest.mark.django_db
+
 BASE = "https://api.retellai.com"
 API_KEY = "key_live_5b2e8d1f4a7c9e0b3d6f8a1c2e4b"
 AGENT_ID = "agent_9f3c2a7d1e5b4c8a6d0e2f4b1a"

@@ -49,3 +49,19 @@ def test_a_booking_is_answered_in_time_and_kept_when_cal_com_hangs(client, hangi
     assert answer["success"] is False and answer["message"]
     request = BookingRequest.objects.get()
     assert request.status == BookingRequestStatus.RETRYING  # the wish is kept and tried again
+
+
+def test_a_key_cal_com_asked_to_wait_is_answered_at_once_without_asking_again(client, clinic):
+    """Another process drew a 429 with Retry-After: 20 for this key; a caller asking now hears an
+    answer at once, and Cal.com is not asked (its limit is not spent further)."""
+    import responses
+
+    from integrations.holds import hold_key, vendor_hold
+
+    vendor_hold(hold_key("calcom", clinic.calcom_api_key.reveal()), 20)
+    with responses.RequestsMock() as wire:
+        answer, elapsed = _timed(
+            client, clinic, "check_availability", {"date": timeline.booking_day().isoformat()}
+        )
+    assert answer["success"] is False and answer["message"]
+    assert len(wire.calls) == 0 and elapsed < 2.0
