@@ -23,7 +23,12 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	@$(PYTHON) -c "import secrets; print('SECRET_KEY=dev-' + secrets.token_urlsafe(40))" > .env
 	@echo "wrote .env with a development SECRET_KEY"
 
-install: $(VENV)/.installed .env
+# The German translations, compiled from the shipped catalogue (GNU gettext's msgfmt).
+MO := locale/de/LC_MESSAGES/django.mo
+$(MO): locale/de/LC_MESSAGES/django.po $(VENV)/.installed .env
+	$(PY) manage.py compilemessages --ignore=$(VENV) --verbosity 0
+
+install: $(VENV)/.installed .env $(MO)
 
 # How long `make run` lets its processes finish on Ctrl-C or SIGTERM before it kills them (the
 # task worker would otherwise wait for a running task up to its 180 s timeout).
