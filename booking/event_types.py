@@ -36,3 +36,25 @@ def event_type_check(*, company: Company, branch: Branch) -> EventType:
             f"Event type {event_type_id} is not among the company's Cal.com event types{hint}",
         )
     return match
+
+
+def phone_only_bookable(*, company: Company, branch: Branch, ask: bool = True) -> bool | None:
+    """Whether a caller who gives only a phone number can be booked in the branch's event type:
+    it collects a phone and does not require an email (Cal.com's default event type does). From
+    the cached event types; with `ask=False` (the inbound webhook, which must answer at once)
+    Cal.com is not asked on a miss. None: not known now (no event type, Cal.com unreachable)."""
+    if not branch.calcom_event_type_id:
+        return None
+    cached = cache.event_types_get(company.pk)
+    try:
+        known = (
+            [EventType(**summary) for summary in cached]
+            if cached is not None
+            else event_types_list(company=company)
+            if ask
+            else []
+        )
+    except BookingError:
+        return None
+    match = next((e for e in known if e.id == branch.calcom_event_type_id), None)
+    return match.phone_only_bookable if match else None

@@ -16,7 +16,7 @@ from booking.changes import (
 from booking.create import booking_create, booking_request_retry
 from booking.customers import customer_upsert
 from booking.errors import BookingError, ErrorType
-from booking.event_types import event_type_check, event_types_list
+from booking.event_types import event_type_check, event_types_list, phone_only_bookable
 
 __all__ = [
     "BookingError",
@@ -32,4 +32,5 @@ __all__ = [
     "customer_upsert",
     "event_type_check",
     "event_types_list",
+    "phone_only_bookable",
 ]

@@ -126,6 +126,10 @@ MESSAGES = {
         "de": "Für diese Rufnummer kann ich leider keine Termine vergeben.",
         "en": "I am sorry, I cannot book appointments for this line.",
     },
+    "email_needed": {
+        "de": "Für diesen Termin brauche ich noch Ihre E-Mail-Adresse. Wie lautet sie?",
+        "en": "For this appointment I also need your email address. What is it?",
+    },
     "failed": {
         "de": "Das hat leider nicht geklappt. Die Praxis meldet sich bei Ihnen.",
         "en": "That did not work, sorry. The practice will get back to you.",

@@ -10,6 +10,7 @@ import logging
 from django.core.exceptions import ValidationError
 
 from booking.selectors import customer_by_phone, upcoming_appointments_for_phone
+from booking.services import phone_only_bookable
 from companies.validators import normalize_e164
 from core import clock
 from core.wording import spoken_day, spoken_when
@@ -37,9 +38,19 @@ def inbound_variables(company, inbound: dict) -> dict[str, str]:
         "today_spoken": spoken_day(today, ctx.language),
         "weekday": spoken_day(today, ctx.language).split(",")[0],
         "line_active": "true" if ctx.branch else "false",
+        # "true": ask the caller for an email before booking (the event type requires one);
+        # "" when not known yet (the event types are not cached; Cal.com is not asked here).
+        "email_required": _email_required(ctx),
         **_caller_variables(ctx),
     }
     return {key: str(value) for key, value in variables.items()}
+
+
+def _email_required(ctx) -> str:
+    if ctx.branch is None:
+        return ""
+    bookable = phone_only_bookable(company=ctx.company, branch=ctx.branch, ask=False)
+    return "" if bookable is None else ("false" if bookable else "true")
 
 
 def _caller_variables(ctx) -> dict[str, str]:

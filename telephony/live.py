@@ -21,6 +21,7 @@ from booking.services import (
     appointment_reschedule,
     availability_get,
     booking_create,
+    phone_only_bookable,
 )
 from companies.models import Branch
 from core.wording import not_understood, say, spoken_day, spoken_list, spoken_time, spoken_when
@@ -118,6 +119,8 @@ def _alternative_label(ctx: LiveContext, wish: datetime, option: Slot) -> str:
 def book_appointment_live(ctx: LiveContext, args: dict) -> dict:
     branch = _branch(ctx)
     wish = ctx.wall_clock(args.get("date"), args.get("time"))
+    if not args.get("email") and phone_only_bookable(company=ctx.company, branch=branch, ask=False) is False:
+        return _email_needed(ctx)  # Cal.com would refuse the caller's number alone
     notes = "; ".join(str(args[k]).strip() for k in ("service", "notes") if args.get(k))
     try:
         booked = booking_create(
@@ -227,6 +230,21 @@ def _not_understood(ctx: LiveContext, exc: BookingError, wish) -> dict:
     return refusal(exc.error_type, not_understood(fields, ctx.language), fields=fields)
 
 
+def _email_needed(ctx: LiveContext) -> dict:
+    """The branch's event type requires an email (Cal.com's default): ask for it, rather than
+    fail with a generic sorry."""
+    return refusal(
+        ErrorType.VALIDATION, say("email_needed", ctx.language), fields=["email"], email_required=True
+    )
+
+
+def _refused_for_email(exc: BookingError) -> bool:
+    """Cal.com refused because the event type wants an email (our own validation names the
+    field it could not read instead: an email given but unreadable is 'not understood')."""
+    cal_com_said = exc.error_type in (ErrorType.VALIDATION, ErrorType.BOOKING_FAILED) and not exc.fields
+    return cal_com_said and "email" in exc.message.lower()
+
+
 def _taken(ctx: LiveContext, exc: BookingError, wish) -> dict:
     if wish is None or exc.alternatives is None:  # nothing to offer: we could not look
         return _calendar_down(ctx, exc, wish)
@@ -267,6 +285,8 @@ SPOKEN_FAILURES: dict[ErrorType, Callable[[LiveContext, BookingError, datetime |
 
 def spoken_failure(ctx: LiveContext, exc: BookingError, *, wish: datetime | None = None) -> dict:
     """What the caller hears when a service refused; `wish` is the time they asked for, if any."""
+    if _refused_for_email(exc):
+        return _email_needed(ctx)
     return SPOKEN_FAILURES.get(exc.error_type, _said("failed"))(ctx, exc, wish)
 
 

@@ -29,6 +29,7 @@ DYNAMIC_VARIABLES = (
     "caller_known",
     "caller_name",
     "next_appointment",
+    "email_required",
 )
 DRAFT_NOTE = (
     "Retell applied this to the agent's draft version{version}; publish the agent in Retell "
