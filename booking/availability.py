@@ -52,15 +52,35 @@ def _check_range(first: date, last: date) -> None:
 def free_slots(
     *, company: Company, event_type_id: int, first: date, last: date, tz: ZoneInfo
 ) -> tuple[list[Slot], datetime]:
-    """The free slots, from the cache or the calendar, and when the cached copy expires."""
-    window = f"{first.isoformat()}:{last.isoformat()}:{tz.key}"
-    hit = cache.availability_get(company.pk, event_type_id, window)
-    if hit is not None:
-        return [Slot.from_dict(s) for s in hit["slots"]], datetime.fromisoformat(hit["cached_until"])
+    """The free slots of the local days `first`..`last`, from the cache where every day is there
+    (any earlier question may have fetched them), else the days missing in one request to the
+    calendar; and when the oldest cached day expires."""
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    known = cache.availability_days_get(company.pk, event_type_id, tz.key, days)
+    missing = [day for day in days if day not in known]
+    if missing:
+        known.update(_fetch_days(company, event_type_id, missing[0], missing[-1], tz))
+    slots = [Slot.from_dict(s) for day in days for s in known[day]["slots"]]
+    cached_until = min(datetime.fromisoformat(known[day]["cached_until"]) for day in days)
+    return slots, cached_until
+
+
+def _fetch_days(company: Company, event_type_id: int, first: date, last: date, tz: ZoneInfo) -> dict:
     with calendar_failures(ErrorType.SERVICE_UNAVAILABLE):
         slots = calendar_for(company).free_slots(event_type_id=event_type_id, first=first, last=last, zone=tz)
-    until = cache.availability_set(company.pk, event_type_id, window, [s.as_dict() for s in slots])
-    return slots, until
+    by_day: dict[date, list] = {first + timedelta(days=n): [] for n in range((last - first).days + 1)}
+    for slot in slots:
+        day = slot.start.astimezone(tz).date()
+        if day in by_day:  # a day outside the question is not known whole: not kept
+            by_day[day].append(slot.as_dict())
+    until = cache.availability_days_set(company.pk, event_type_id, tz.key, by_day).isoformat()
+    return {day: {"slots": day_slots, "cached_until": until} for day, day_slots in by_day.items()}
+
+
+def availability_prefetch(*, company: Company, branch: Branch) -> None:
+    """Fetch the branch's free slots for the next days into the cache, so a caller's first
+    question is answered from it (a task, started when the call comes in)."""
+    availability_get(company=company, branch=branch)
 
 
 def alternatives_find(

@@ -1,11 +1,13 @@
 """Integration caches, namespaced by company.
 
-Availability entries carry a per-(company, event type) version; booking, rescheduling or
-cancelling through us bumps it, which drops every cached window of that event type at once on
-every process (the version lives in the shared cache, without expiry).
+Availability is kept per local day (company, event type, zone, day), so a question about one day
+is answered from what any wider question fetched, the call's first one included (fetched when the
+call comes in, telephony.inbound). Entries carry a per-(company, event type) version; booking,
+rescheduling or cancelling through us bumps it, which drops every cached day of that event type
+at once on every process (the version lives in the shared cache, without expiry).
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
 
@@ -20,20 +22,33 @@ def _version_key(company_id: int, event_type_id: int) -> str:
     return f"avail-version:{company_id}:{event_type_id}"
 
 
-def _availability_key(company_id: int, event_type_id: int, window: str) -> str:
+def _day_keys(company_id: int, event_type_id: int, zone: str, days: list[date]) -> dict[str, date]:
     version = cache.get(_version_key(company_id, event_type_id)) or 0
-    return f"avail:{company_id}:{event_type_id}:v{version}:{window}"
+    return {f"avail:{company_id}:{event_type_id}:v{version}:{zone}:{day.isoformat()}": day for day in days}
 
 
-def availability_get(company_id: int, event_type_id: int, window: str):
-    return _counted("availability", cache.get(_availability_key(company_id, event_type_id, window)))
+def availability_days_get(
+    company_id: int, event_type_id: int, zone: str, days: list[date]
+) -> dict[date, dict]:
+    """The cached days among `days`: {day: {"slots": [...], "cached_until": iso}}; counted as a
+    hit only when every day asked for is there."""
+    keys = _day_keys(company_id, event_type_id, zone, days)
+    found = cache.get_many(list(keys))
+    _counted("availability", found if len(found) == len(keys) else None)
+    return {keys[key]: entry for key, entry in found.items()}
 
 
-def availability_set(company_id: int, event_type_id: int, window: str, slots) -> datetime:
-    """Store slots; returns when they expire (reported to callers as `cached_until`)."""
+def availability_days_set(
+    company_id: int, event_type_id: int, zone: str, slots_by_day: dict[date, list]
+) -> datetime:
+    """Store each day's slots (an empty list is a day known to be full); returns when they expire
+    (reported to callers as `cached_until`)."""
     until = clock.now() + timedelta(seconds=AVAILABILITY_TTL)
-    key = _availability_key(company_id, event_type_id, window)
-    cache.set(key, {"slots": slots, "cached_until": until.isoformat()}, AVAILABILITY_TTL)
+    keys = _day_keys(company_id, event_type_id, zone, list(slots_by_day))
+    entries = {
+        key: {"slots": slots_by_day[day], "cached_until": until.isoformat()} for key, day in keys.items()
+    }
+    cache.set_many(entries, AVAILABILITY_TTL)
     return until
 
 

@@ -4,12 +4,14 @@ import logging
 
 from askpro.correlation import bound
 from askpro.queues import enqueue
+from booking.availability import availability_prefetch
 from booking.changes import appointment_changes_due
 from booking.models import AppointmentChange, BookingRequest
 from booking.notices import calendar_notice_process, calendar_notices_due
 from booking.reconcile import calendars_reconcile
 from booking.requests import booking_requests_due
 from booking.services import BookingError, appointment_change_retry, booking_request_retry
+from companies.models import Branch
 
 logger = logging.getLogger(__name__)
 
@@ -70,3 +72,17 @@ def reconcile_calendars() -> int:
             if report.repairs:
                 logger.info("reconciled company %s: %s", report.company.pk, report.summary())
         return sum(len(report.repairs) for report in reports)
+
+
+def prefetch_availability(company_id: int, branch_id: int) -> None:
+    """A call came in: fetch its branch's free slots for the next days, so the caller's first
+    question for a time is answered from the cache. Nothing to do if it cannot be fetched now:
+    the question will ask Cal.com itself."""
+    branch = Branch.objects.select_related("company").filter(pk=branch_id, company_id=company_id).first()
+    if branch is None:
+        return
+    with bound(f"prefetch-{company_id}-{branch_id}"):
+        try:
+            availability_prefetch(company=branch.company, branch=branch)
+        except BookingError as exc:
+            logger.info("availability prefetch for branch %s skipped: %s", branch_id, exc.error_type)

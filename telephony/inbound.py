@@ -9,6 +9,7 @@ import logging
 
 from django.core.exceptions import ValidationError
 
+from askpro.queues import enqueue
 from booking.selectors import customer_by_phone, upcoming_appointments_for_phone
 from booking.services import phone_only_bookable
 from companies.validators import normalize_e164
@@ -43,7 +44,21 @@ def inbound_variables(company, inbound: dict) -> dict[str, str]:
         "email_required": _email_required(ctx),
         **_caller_variables(ctx),
     }
+    if ctx.branch is not None:
+        _prefetch_availability(ctx)
     return {key: str(value) for key, value in variables.items()}
+
+
+def _prefetch_availability(ctx) -> None:
+    """The caller will ask for a time: fetch the branch's free days while the phone rings, so
+    the first check_availability is answered from the cache. A queue that cannot take the task
+    costs the caller nothing."""
+    try:
+        enqueue("booking.tasks.prefetch_availability", ctx.company.pk, ctx.branch.pk, queue="bookings")
+    except Exception:
+        logger.warning(
+            "could not queue the availability prefetch for branch %s", ctx.branch.pk, exc_info=True
+        )
 
 
 def _email_required(ctx) -> str:

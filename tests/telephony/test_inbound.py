@@ -100,3 +100,19 @@ def test_inbound_requires_the_companys_signature(inbound, client, clinic):
         ).status_code
         == 401
     )
+
+
+def test_a_ringing_call_queues_the_prefetch_of_its_branchs_free_times(inbound, clinic, monkeypatch):
+    queued = []
+    monkeypatch.setattr("telephony.inbound.enqueue", lambda *args, **kwargs: queued.append((args, kwargs)))
+    _variables(inbound())
+    branch = clinic.branches.get()
+    assert queued == [(("booking.tasks.prefetch_availability", clinic.pk, branch.pk), {"queue": "bookings"})]
+
+
+def test_a_queue_that_cannot_take_the_prefetch_costs_the_caller_nothing(inbound, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("telephony.inbound.enqueue", broken)
+    assert _variables(inbound())["line_active"] == "true"

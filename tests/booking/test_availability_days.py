@@ -1,0 +1,83 @@
+"""Availability is cached per local day: a question about any day is answered from what a wider
+question fetched, and only the days not known are asked of Cal.com, in one request. The call's
+first question is fetched while the phone rings (booking.tasks.prefetch_availability)."""
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from booking.services import availability_get
+from booking.tasks import prefetch_availability
+from tests import timeline
+from tests.calcom_fakes import BASE, slots_range
+
+pytestmark = pytest.mark.django_db
+
+
+def _free(*days_and_times) -> dict:
+    by_day: dict[str, list] = {}
+    for day, hhmm in days_and_times:
+        start = timeline.utc(day, hhmm)
+        by_day.setdefault(day.isoformat(), []).append(
+            (timeline.z(start), timeline.z(start + timedelta(minutes=30)))
+        )
+    return slots_range(by_day)
+
+
+def _asked_days(call) -> tuple[str, str]:
+    query = {k: v[0] for k, v in parse_qs(urlsplit(call.request.url).query).items()}
+    return query["start"], query["end"]
+
+
+def test_a_day_inside_a_wider_question_is_answered_from_the_cache(company, branch, calcom):
+    day = timeline.booking_day()
+    calcom.add("GET", f"{BASE}/slots", json=_free((day, "09:00"), (day + timedelta(days=1), "14:00")))
+    availability_get(company=company, branch=branch, date_from=day, date_to=day + timedelta(days=3))
+
+    one_day = availability_get(company=company, branch=branch, date_from=day, date_to=day)
+    next_day = availability_get(
+        company=company, branch=branch, date_from=day + timedelta(days=1), date_to=day + timedelta(days=1)
+    )
+    full_day = availability_get(
+        company=company, branch=branch, date_from=day + timedelta(days=2), date_to=day + timedelta(days=2)
+    )
+
+    assert len(calcom.calls) == 1
+    assert [s.hhmm for s in one_day.slots] == ["09:00"]
+    assert [s.hhmm for s in next_day.slots] == ["14:00"]
+    assert full_day.slots == []  # known to be full, not unknown
+
+
+def test_only_the_days_not_known_are_asked_for_in_one_request(company, branch, calcom):
+    day = timeline.booking_day()
+    calcom.add("GET", f"{BASE}/slots", json=_free((day, "09:00")))
+    availability_get(company=company, branch=branch, date_from=day, date_to=day)
+    calcom.add("GET", f"{BASE}/slots", json=_free((day + timedelta(days=2), "11:00")))
+
+    found = availability_get(company=company, branch=branch, date_from=day, date_to=day + timedelta(days=2))
+
+    assert [s.hhmm for s in found.slots] == ["09:00", "11:00"]
+    start, end = _asked_days(calcom.calls[1])
+    assert start == timeline.z(timeline.at(day + timedelta(days=1), "00:00"))  # the cached day not again
+    assert end == timeline.z(timeline.at(day + timedelta(days=3), "00:00"))
+
+
+def test_the_prefetch_of_a_ringing_call_answers_the_first_question_from_the_cache(company, branch, calcom):
+    today = timeline.today()
+    calcom.add("GET", f"{BASE}/slots", json=_free((timeline.booking_day(), "10:00")))
+    prefetch_availability(company.pk, branch.pk)
+    asked_before = len(calcom.calls)
+
+    first_question = availability_get(
+        company=company, branch=branch, date_from=timeline.booking_day(), date_to=timeline.booking_day()
+    )
+
+    assert asked_before == 1 and len(calcom.calls) == 1
+    assert [s.hhmm for s in first_question.slots] == ["10:00"]
+    assert first_question.first >= today
+
+
+def test_the_prefetch_of_another_companys_branch_does_nothing(company, other_company, calcom):
+    prefetch_availability(company.pk, other_company.branches.get().pk)
+    assert len(calcom.calls) == 0
