@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 
 from booking.services import BookingError, ErrorType
 from companies.models import Branch, Company
-from companies.phone_lookup import phone_number_owner
 from companies.validators import normalize_e164
 from core import clock
 from telephony.booking_wish import WishError, parse_date, parse_time
-from telephony.events import caller_number, dialed_number
+from telephony.call_branch import call_branch
+from telephony.events import caller_number
 
 RELATIVE_DAYS = {"heute": 0, "today": 0, "morgen": 1, "tomorrow": 1, "übermorgen": 2, "uebermorgen": 2}
 
@@ -62,10 +62,7 @@ def _unreadable_is_invalid():
 
 
 def live_context(company: Company, call: dict) -> LiveContext:
-    owner = phone_number_owner(dialed_number(call))
-    branch = None
-    if owner and owner.company_id == company.pk and owner.is_active and owner.branch_id:
-        branch = Branch.objects.filter(pk=owner.branch_id, company=company, is_active=True).first()
+    branch = call_branch(company, call)
     if branch is not None:
         branch.company = company  # already loaded: the services read it without another query
     try:

@@ -143,13 +143,44 @@ class LiveCallSerializer(CallSerializer):
 
 
 class FunctionCallSerializer(serializers.Serializer):
-    """`{"name", "args", "call"}` (§4.1). The args are read by the function itself
-    (`telephony.live.FunctionArgsSerializer`) so that it can answer bad ones aloud."""
+    """`{"name", "args", "call"}` (§4.1), or the arguments alone (`args_at_root`, see
+    `function_envelope`; the function's name then comes from the URL, `context["function"]`).
+    The args are read by the function itself (`telephony.live.FunctionArgsSerializer`) so that
+    it can answer bad ones aloud."""
 
     # Retell's tool names: a-zA-Z0-9_- and at most 64 characters (§4.1).
     name = StrictCharField(max_length=64, validators=[RegexValidator(r"^[A-Za-z0-9_-]+$")])
     args = serializers.JSONField(required=False, default=dict)
     call = LiveCallSerializer(required=False, default=dict)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(function_envelope(data, self.context.get("function") or ""))
+
+
+def function_envelope(body, url_function: str):
+    """The body as `{"name", "args", "call"}`, whichever way the tool is configured.
+
+    With `args_at_root: true` Retell "passes the parameters as root level JSON object instead of
+    nested under 'args'" (https://docs.retellai.com/api-references/create-retell-llm, the custom
+    tool's `args_at_root`); its docs do not say whether `name` and `call` come along, and
+    integrations built against it see the arguments alone. So such a tool's URL names the
+    function, `.../functions/<key>?function=book_appointment`, and the name is never read from
+    the body: at the root, `name` is book_appointment's own argument, the caller's name. A root
+    `call` object, should Retell send one, is still the call; a root `name` equal to the URL's
+    function is Retell's function name, not the caller's, and is dropped. A body with an `args`
+    object is the default shape whatever the URL says (the signed body wins).
+    """
+    if not isinstance(body, dict) or not url_function:
+        return body
+    if isinstance(body.get("args"), dict):
+        return {"name": url_function, **body}
+    args = {key: value for key, value in body.items() if key != "call"}
+    if args.get("name") == url_function:
+        del args["name"]
+    envelope = {"name": url_function, "args": args}
+    if "call" in body:
+        envelope["call"] = body["call"]
+    return envelope
 
 
 def _arg(max_length: int) -> "ScalarTextField":

@@ -86,7 +86,12 @@ class FunctionView(RetellView):
 
     def post(self, request, webhook_key: str) -> Response:
         started = time.perf_counter()
-        call = self.validated(FunctionCallSerializer)
+        # `?function=` names the function of a tool configured with `args_at_root` (its body
+        # holds the arguments alone); telephony.serializers.function_envelope.
+        context = {"function": request.query_params.get("function", "")}
+        envelope = FunctionCallSerializer(data=request.data, context=context)
+        envelope.is_valid(raise_exception=True)
+        call = envelope.validated_data
         result = function_answer(
             company=request.auth, name=call["name"], args=call["args"], call=call["call"]
         )
