@@ -56,8 +56,8 @@ def merged_variables(call: dict) -> dict[str, str]:
     return merged
 
 
-def _pick(variables: dict, field: str):
-    return next((variables[k] for k in ALIASES[field] if k in variables), None)
+def _pick(variables: dict, field: str, suffix: str = ""):
+    return next((variables[k + suffix] for k in ALIASES[field] if k + suffix in variables), None)
 
 
 def is_confirmed(value) -> bool:
@@ -93,15 +93,51 @@ def parse_time(text) -> time:
 
 
 def booking_wish_from_call(call: dict) -> BookingWish | None:
-    """The confirmed wish, None when the caller did not confirm one; WishError if unreadable."""
+    """The first confirmed wish, None when the caller did not confirm one; WishError if unreadable."""
+    return _wish(merged_variables(call), "")
+
+
+# A call may end with several wishes: the first under the plain names (datum, uhrzeit,
+# booking_confirmed), the others numbered from 2 (datum_2, uhrzeit_2, booking_confirmed_2, ...).
+MAX_WISHES = 9
+WISH_SUFFIXES = ("", *(f"_{number}" for number in range(2, MAX_WISHES + 1)))
+
+
+@dataclass(frozen=True)
+class CallWishes:
+    wishes: list[BookingWish]  # confirmed and readable, each day and time once, in order
+    unreadable: list[WishError]  # confirmed but unreadable (for staff)
+
+
+def booking_wishes_from_call(call: dict) -> CallWishes:
+    """Every confirmed wish of the call. A numbered wish without its own name, email, service or
+    notes has the first wish's: one caller, several appointments."""
     variables = merged_variables(call)
-    if not is_confirmed(_pick(variables, "confirmed")):
+    wishes: dict[tuple[date, time], BookingWish] = {}
+    unreadable: list[WishError] = []
+    for suffix in WISH_SUFFIXES:
+        try:
+            wish = _wish(variables, suffix)
+        except WishError as exc:
+            unreadable.append(exc)
+            continue
+        if wish is not None:
+            wishes.setdefault((wish.day, wish.at), wish)
+    return CallWishes(wishes=list(wishes.values()), unreadable=unreadable)
+
+
+def _wish(variables: dict, suffix: str) -> BookingWish | None:
+    def pick(field: str):
+        found = _pick(variables, field, suffix)
+        return found if found is not None or not suffix else _pick(variables, field)
+
+    if not is_confirmed(_pick(variables, "confirmed", suffix)):
         return None
     return BookingWish(
-        day=parse_date(_pick(variables, "date")),
-        at=parse_time(_pick(variables, "time")),
-        name=str(_pick(variables, "name") or "").strip(),
-        email=str(_pick(variables, "email") or "").strip(),
-        service=str(_pick(variables, "service") or "").strip(),
-        notes=str(_pick(variables, "notes") or "").strip(),
+        day=parse_date(_pick(variables, "date", suffix)),
+        at=parse_time(_pick(variables, "time", suffix)),
+        name=str(pick("name") or "").strip(),
+        email=str(pick("email") or "").strip(),
+        service=str(pick("service") or "").strip(),
+        notes=str(pick("notes") or "").strip(),
     )
