@@ -5,9 +5,12 @@ Sources, later ones winning: `retell_llm_dynamic_variables`, `collected_dynamic_
 English aliases. Values arrive as strings ("true", "01.12.2026", "11 Uhr").
 """
 
-import re
 from dataclasses import dataclass
 from datetime import date, time
+
+from telephony.spoken_when import WishError, parse_date, parse_time
+
+__all__ = ["WishError", "parse_date", "parse_time"]  # read here by post-call, live calls and tests
 
 TRUTHY = {"true", "1", "yes", "ja", "y", "j"}
 ALIASES = {
@@ -19,18 +22,6 @@ ALIASES = {
     "service": ("dienstleistung", "service"),
     "notes": ("notizen", "notes", "anmerkungen"),
 }
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})$")
-_TIME = re.compile(r"^(\d{1,2})(?:\s*[:.h]\s*(\d{2}))?\s*(?:uhr)?(?:\s+(\d{2}))?$")
-
-
-class WishError(ValueError):
-    """What the agent collected cannot be read. The message (English) is for staff; `field`
-    ("date" or "time") lets the live call say which in the caller's language."""
-
-    def __init__(self, message: str, *, field: str):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -64,32 +55,6 @@ def is_confirmed(value) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).strip().lower() in TRUTHY if value is not None else False
-
-
-def parse_date(text) -> date:
-    value = str(text or "").strip()
-    if match := _ISO_DATE.match(value):
-        year, month, day = (int(g) for g in match.groups())
-    elif match := _GERMAN_DATE.match(value):
-        day, month, year = (int(g) for g in match.groups())
-        year += 2000 if year < 100 else 0
-    else:
-        raise WishError(f"Cannot read the date {value!r} (YYYY-MM-DD or DD.MM.YYYY).", field="date")
-    try:
-        return date(year, month, day)
-    except ValueError as exc:
-        raise WishError(f"{value!r} is not a calendar date.", field="date") from exc
-
-
-def parse_time(text) -> time:
-    value = str(text or "").strip().lower()
-    match = _TIME.match(value)
-    if not match:
-        raise WishError(f"Cannot read the time {value!r} (HH:MM, '11 Uhr' or '11.30').", field="time")
-    hour, minute = int(match.group(1)), int(match.group(2) or match.group(3) or 0)
-    if hour > 23 or minute > 59:
-        raise WishError(f"{value!r} is not a time of day.", field="time")
-    return time(hour, minute)
 
 
 def booking_wish_from_call(call: dict) -> BookingWish | None:

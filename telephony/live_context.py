@@ -2,7 +2,7 @@
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -11,11 +11,9 @@ from booking.services import BookingError, ErrorType
 from companies.models import Branch, Company
 from companies.validators import normalize_e164
 from core import clock
-from telephony.booking_wish import WishError, parse_date, parse_time
 from telephony.call_branch import call_branch
 from telephony.events import caller_number
-
-RELATIVE_DAYS = {"heute": 0, "today": 0, "morgen": 1, "tomorrow": 1, "übermorgen": 2, "uebermorgen": 2}
+from telephony.spoken_when import WishError, parse_spoken_date, parse_time
 
 
 @dataclass(frozen=True)
@@ -37,12 +35,10 @@ class LiveContext:
         return moment.astimezone(self.tz)
 
     def day(self, text) -> date:
-        """'2026-12-01', '01.12.2026', 'heute', 'morgen' -> a date in the branch's calendar."""
-        word = str(text or "").strip().lower()
-        if word in RELATIVE_DAYS:
-            return self.today() + timedelta(days=RELATIVE_DAYS[word])
+        """'2026-12-01', 'morgen', 'nächsten Dienstag', 'am 3. Dezember' -> a date in the branch's
+        calendar, relative ones counted from the branch's today (telephony.spoken_when)."""
         with _unreadable_is_invalid():
-            return parse_date(word)
+            return parse_spoken_date(text, today=self.today())
 
     def wall_clock(self, day_text, time_text) -> datetime:
         """A naive local date-time; the booking service reads it in the branch's time zone."""

@@ -74,7 +74,7 @@ def test_times(text, expected):
     assert parse_time(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "mittags", "25:00", "11:75", "elf Uhr"])
+@pytest.mark.parametrize("text", ["", "mittags", "25:00", "11:75", "halb dreizehn", "13pm"])
 def test_unreadable_times(text):
     with pytest.raises(WishError):
         parse_time(text)
