@@ -97,6 +97,12 @@ endef
 test: install
 	$(VENV)/bin/pytest
 
+# The caller scenarios alone (tests/scenarios/calls/*.json, played through the real endpoint
+# against the in-process Cal.com sandbox), ending with their pass count; `make test` runs them too.
+.PHONY: scenarios
+scenarios: install
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/scenarios
+
 lint: install
 	$(VENV)/bin/ruff check .
 
