@@ -11,14 +11,16 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
+
+from django.db.models import F
 
 from askpro.work import RetriedWork, failure_reason, is_transient
 from booking.errors import BookingError, ErrorType, failure_from
 from booking.models import WorkStatus
 from core import clock
-from integrations.errors import IntegrationError
+from integrations.errors import CircuitOpen, IntegrationError, RateLimited, TransientError
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,11 +58,32 @@ def attempt(
 def _keep(
     row, work: RetriedWork, error: BookingError, exc: Exception, failed: Failed, kept: Kept
 ) -> BookingError:
-    retry_at = work.retry_at(row.attempts)
+    if never_reached(exc):
+        # Cal.com never saw it (throttled, its breaker open, no connection): no attempt spent,
+        # never given up for it, and tried again once Cal.com lets us (a Retry-After, at least).
+        _give_back_attempt(row, work)
+        retry_at = work.retry_at(row.attempts) or clock.now()
+        wait = getattr(exc, "retry_after", None) or 0
+        retry_at = max(retry_at, clock.now() + timedelta(seconds=wait))
+    else:
+        retry_at = work.retry_at(row.attempts)
     if retry_at is None:
         return failed(replace(error, message=work.gave_up(row.attempts, error.message)))
     queued = replace(error, message=f"{error.message} It is recorded and will be retried.", queued=True)
     return kept(queued, exc, retry_at)
+
+
+def never_reached(exc: Exception) -> bool:
+    """Whether the failed write certainly never reached the calendar: then it spends no attempt,
+    and the next one needs no lookup of an earlier one."""
+    if isinstance(exc, RateLimited | CircuitOpen):
+        return True
+    return isinstance(exc, TransientError) and not exc.request_sent
+
+
+def _give_back_attempt(row, work: RetriedWork) -> None:
+    work.model.objects.filter(pk=row.pk, attempts__gt=0).update(attempts=F("attempts") - 1)
+    row.attempts = max(0, row.attempts - 1)
 
 
 def await_first(

@@ -39,7 +39,7 @@ from integrations.calcom.client import (
     BookingGone,
 )
 from integrations.deadline import too_late_for
-from integrations.errors import TransientError
+from integrations.errors import IntegrationError, TransientError
 from integrations.resilience import Gateway
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class CalcomCalendar:
             except (TransientError, BookingConflict) as exc:
                 if isinstance(exc, BookingConflict) or exc.request_sent:
                     maybe_sent = True
-                    found = self.find_by_key(event_type_id=new.event_type_id, start=new.start, key=new.key)
+                    found = self._find_after_ambiguous(new)
                     if found:
                         logger.info("calcom: found our booking after an ambiguous %s", type(exc).__name__)
                         return found
@@ -101,6 +101,18 @@ class CalcomCalendar:
                 if attempt == BOOK_ATTEMPTS or too_late_for(0):
                     raise _as_possibly_sent(exc, maybe_sent) from exc
         raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _find_after_ambiguous(self, new: NewBooking) -> CalendarBooking | None:
+        """Our booking, if an ambiguous attempt made it. A lookup that fails (throttled, Cal.com
+        down) must not hide that the attempt may have arrived: the retry then looks again."""
+        try:
+            return self.find_by_key(event_type_id=new.event_type_id, start=new.start, key=new.key)
+        except IntegrationError as exc:
+            if exc.permanent:
+                raise
+            raise TransientError(
+                exc.message, service=exc.service, status=exc.status, request_sent=True
+            ) from exc
 
     def find_by_key(self, *, event_type_id: int, start: datetime, key: str) -> CalendarBooking | None:
         bookings = self._gateway.read(
