@@ -9,7 +9,7 @@ from booking.calendar import calendar_for
 from booking.errors import BookingError, ErrorType, calendar_failures
 from booking.horizon import bookable_days
 from booking.results import Alternative, Alternatives, Availability, Slot
-from booking.scope import bookable_branch
+from booking.scope import bookable_event_type
 from booking.times import parse_date, parse_datetime, zone
 from companies.models import Branch, Company
 from core import clock
@@ -21,11 +21,18 @@ OFFERED_WHEN_TAKEN = 5  # alternatives kept for a wish whose slot was taken
 
 
 def availability_get(
-    *, company: Company, branch: Branch, date_from=None, date_to=None, timezone: str | None = None
+    *,
+    company: Company,
+    branch: Branch,
+    date_from=None,
+    date_to=None,
+    timezone: str | None = None,
+    service: str | None = None,
 ) -> Availability:
-    """Free slots of the branch's event type between two local dates (inclusive); by default
-    from the first bookable day a week on. Dates are `date`s or ISO strings."""
-    event_type_id = bookable_branch(company=company, branch=branch)
+    """Free slots of the event type of the branch (or of its `service` the caller named) between
+    two local dates (inclusive); by default from the first bookable day a week on. Dates are
+    `date`s or ISO strings."""
+    event_type_id = bookable_event_type(company=company, branch=branch, service=service)
     tz_name = timezone or branch.effective_timezone
     tz = zone(tz_name)  # an unknown zone is a validation error before anything is asked
     days = bookable_days(branch=branch, event_type_id=event_type_id)
@@ -91,10 +98,11 @@ def alternatives_find(
     search_days: int = 7,
     max_alternatives: int = 5,
     timezone: str | None = None,
+    service: str | None = None,
 ) -> Alternatives:
     """Free slots nearest a wish (a datetime, or an ISO string; naive means the branch's wall
     clock): the same day first, nearest time first, then the following days."""
-    event_type_id = bookable_branch(company=company, branch=branch)
+    event_type_id = bookable_event_type(company=company, branch=branch, service=service)
     tz_name = timezone or branch.effective_timezone
     tz = zone(tz_name)
     wished = parse_datetime(wish, tz, field="preferred_start").astimezone(tz)
@@ -115,12 +123,15 @@ def alternatives_find(
     )
 
 
-def alternatives_when_taken(*, company: Company, branch: Branch, wish: datetime) -> list[Alternative] | None:
-    """What to offer instead of a wish whose slot was taken; None when we could not look (the
-    taken slot is the answer either way, so this never fails the caller's request)."""
+def alternatives_when_taken(
+    *, company: Company, branch: Branch, wish: datetime, service: str | None = None
+) -> list[Alternative] | None:
+    """What to offer instead of a wish whose slot was taken (in the same service's calendar);
+    None when we could not look (the taken slot is the answer either way, so this never fails
+    the caller's request)."""
     try:
         found = alternatives_find(
-            company=company, branch=branch, wish=wish, max_alternatives=OFFERED_WHEN_TAKEN
+            company=company, branch=branch, wish=wish, max_alternatives=OFFERED_WHEN_TAKEN, service=service
         )
     except BookingError as exc:
         logger.info("no alternatives for a taken slot (company %s): %s", company.pk, exc.error_type)

@@ -22,7 +22,7 @@ from booking.horizon import bookable_days
 from booking.models import AppointmentSource, AppointmentStatus, BookingRequest, BookingRequestStatus
 from booking.requests import WORK, booking_request_claim, booking_request_replay
 from booking.results import Booked
-from booking.scope import bookable_branch
+from booking.scope import bookable_event_type
 from booking.times import zone
 from companies.models import Branch, Company
 
@@ -44,11 +44,13 @@ def booking_create(
     idempotency_key: str | None = None,
     call_id: str | None = None,
     source: str = AppointmentSource.API,
+    service: str | None = None,
 ) -> Booked:
     """Book `start` (a datetime or ISO string; naive means the branch's wall clock) in the
-    branch's event type, at most once per idempotency key (24 h)."""
+    event type of the `service` the caller named (booking.scope.bookable_event_type; the
+    branch's own without one), at most once per idempotency key (24 h)."""
     try:
-        event_type_id = bookable_branch(company=company, branch=branch)
+        event_type_id = bookable_event_type(company=company, branch=branch, service=service)
         booking = booking_input_build(
             company=company,
             branch=branch,
@@ -172,7 +174,10 @@ def _failed(request: BookingRequest, booking: BookingInput, error: BookingError)
     appointment = request.appointment
     if error.error_type is ErrorType.SLOT_UNAVAILABLE:
         offered = alternatives_when_taken(
-            company=request.company, branch=appointment.branch, wish=booking.start_utc
+            company=request.company,
+            branch=appointment.branch,
+            wish=booking.start_utc,
+            service=(booking.metadata or {}).get("service"),
         )
         error = replace(error, alternatives=offered)
         appointment.alternatives = [a.as_dict() for a in offered or []]

@@ -137,6 +137,53 @@ class Branch(models.Model):
         return self.language or self.company.language
 
 
+class Service(models.Model):
+    """Something a branch offers callers ("Beratung", "Kontrolle", "Zahnreinigung"), booked in
+    its own Cal.com event type. Callers name it in their words: the names and synonyms are what
+    the agent's `service` (post-call `dienstleistung`) is matched against (companies.services_offered)."""
+
+    branch = models.ForeignKey(
+        Branch, on_delete=models.CASCADE, related_name="services", verbose_name=_("branch")
+    )
+    name_de = models.CharField(_("German name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    synonyms = models.CharField(
+        _("synonyms"),
+        max_length=300,
+        blank=True,
+        help_text=_("Other words callers use, separated by commas, e.g. 'Prophylaxe, PZR, cleaning'."),
+    )
+    calcom_event_type_id = models.PositiveIntegerField(_("Cal.com event type id"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["branch", "name_de"]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch", "name_de"],
+                name="service_unique_name",
+                violation_error_message=_("This branch already offers a service with this name."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name_de
+
+    @property
+    def company_id(self) -> int:
+        return self.branch.company_id
+
+    def names(self) -> list[str]:
+        """Every word a caller may use for it, lower case."""
+        words = [self.name_de, self.name_en, *self.synonyms.split(",")]
+        return [word.strip().lower() for word in words if word and word.strip()]
+
+    def name_in(self, language: str) -> str:
+        return self.name_en if language == "en" and self.name_en else self.name_de
+
+
 class PhoneNumber(models.Model):
     """A dialable number rented in Retell; calls to it belong to its branch."""
 

@@ -1,0 +1,36 @@
+"""Which of a branch's services a caller means, from the words they (or the agent) used: the one
+rule, used by live calls, post-call processing and the MCP tools alike."""
+
+import re
+
+from companies.models import Branch, Service
+
+
+def services_of(branch: Branch) -> list[Service]:
+    return list(branch.services.filter(is_active=True).order_by("name_de"))
+
+
+def service_named(branch: Branch, said: str) -> Service | None:
+    """The active service of `branch` whose name or synonym `said` is (or contains as a word):
+    "Beratung", "eine Beratung bitte", "cleaning". None when no service matches, or several do
+    equally well (the caller is asked which)."""
+    text = _normalised(said)
+    if not text:
+        return None
+    offered = services_of(branch)
+    exact = [service for service in offered if text in service.names()]
+    if len(exact) == 1:
+        return exact[0]
+    words = set(text.split())
+    mentioned = [
+        service for service in offered if any(_contains(text, words, name) for name in service.names())
+    ]
+    return mentioned[0] if len(mentioned) == 1 else None
+
+
+def _normalised(said: str) -> str:
+    return re.sub(r"[^\w\s-]", " ", str(said or "").lower()).strip()
+
+
+def _contains(text: str, words: set[str], name: str) -> bool:
+    return name in words or (" " in name and name in text)
