@@ -7,7 +7,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from companies.admin_scoping import CompanyScopedAdmin, CompanyScopedInline
-from companies.models import Branch, Company, PhoneNumber, StaffMembership
+from companies.models import Branch, Company, PhoneNumber, Service, StaffMembership
 from companies.services import branch_number_assign, company_rotate_webhook_key, company_set_credentials
 from companies.validators import normalize_e164
 from companies.zones import timezone_choices
@@ -101,6 +101,15 @@ class BranchInline(CompanyScopedInline):
         "is_active",
     ]
     extra = 1
+
+
+class ServiceInline(admin.TabularInline):
+    """What the branch offers callers, each in its own Cal.com event type (scoped with its
+    branch: the inline only ever shows the branch's own services)."""
+
+    model = Service
+    fields = ["name_de", "name_en", "synonyms", "calcom_event_type_id", "is_active"]
+    extra = 0
 
 
 class PhoneNumberInline(CompanyScopedInline):
@@ -220,6 +229,7 @@ class BranchAdmin(CompanyScopedAdmin):
     list_select_related = ["company"]
     search_fields = ["name", "address", "company__name"]
     autocomplete_fields = ["company"]
+    inlines = [ServiceInline]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

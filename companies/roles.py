@@ -16,7 +16,7 @@ from django.contrib.auth.backends import BaseBackend
 from companies.models import StaffMembership, StaffRole
 
 _READ = {
-    "companies": ["company", "branch", "phonenumber"],
+    "companies": ["company", "branch", "phonenumber", "service"],
     "booking": ["customer", "appointment", "bookingrequest", "appointmentchange", "calendarnotice"],
     "telephony": ["call", "webhookevent"],
     "console": ["followup"],
@@ -34,6 +34,7 @@ _SET_UP = {
     "companies.company": ["change"],
     "companies.branch": ["add", "change", "delete"],
     "companies.phonenumber": ["add", "change", "delete"],
+    "companies.service": ["add", "change", "delete"],
     "mcp_api.mcptoken": ["view", "add", "change", "delete"],
 }
 
