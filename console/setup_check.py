@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from booking.calendar import EventType
 from booking.services import BookingError, event_types_list
 from companies.models import Branch, Company
+from companies.services_offered import services_of
 from core.public_url import public_url_problem
 from integrations.errors import IntegrationError
 from telephony.retell.agents import webhook_configuration_validate
@@ -60,17 +61,29 @@ def _calendar(company: Company) -> Iterator[Check]:
     yield Check(topic, OK, found)
     for branch in company.branches.filter(is_active=True).order_by("name"):
         yield _event_type_check(branch, event_types)
+        for service in services_of(branch):
+            topic = _("Service %(service)s at %(branch)s") % {
+                "service": service.name_de,
+                "branch": branch.name,
+            }
+            yield _event_type_check(
+                branch, event_types, event_type_id=service.calcom_event_type_id, topic=topic
+            )
 
 
-def _event_type_check(branch: Branch, event_types: list[EventType]) -> Check:
-    topic = _("Event type of %(branch)s") % {"branch": branch.name}
-    if not branch.calcom_event_type_id:
+def _event_type_check(
+    branch: Branch, event_types: list[EventType], *, event_type_id: int | None = None, topic: str = ""
+) -> Check:
+    """The branch's own event type, or (given) a service's: exists, team, booking form."""
+    event_type_id = event_type_id or branch.calcom_event_type_id
+    topic = topic or _("Event type of %(branch)s") % {"branch": branch.name}
+    if not event_type_id:
         return Check(
             topic, WRONG, _("No event type id is set."), _("Enter the Cal.com event type id on the branch.")
         )
-    match = next((e for e in event_types if e.id == branch.calcom_event_type_id), None)
+    match = next((e for e in event_types if e.id == event_type_id), None)
     if match is None:
-        return Check(topic, WRONG, *_not_found(branch, event_types))
+        return Check(topic, WRONG, *_not_found(branch, event_type_id, event_types))
     if branch.calcom_team_id and match.team_id != branch.calcom_team_id:
         found = _("%(event)s belongs to team %(team)s, the branch names team %(named)s.") % {
             "event": match.label,
@@ -81,9 +94,9 @@ def _event_type_check(branch: Branch, event_types: list[EventType]) -> Check:
     return _booking_form_check(topic, match)
 
 
-def _not_found(branch: Branch, event_types: list[EventType]) -> tuple[str, str]:
+def _not_found(branch: Branch, event_type_id: int, event_types: list[EventType]) -> tuple[str, str]:
     found = _("Event type %(id)s is not among the %(count)d event types the key sees.") % {
-        "id": branch.calcom_event_type_id,
+        "id": event_type_id,
         "count": len(event_types),
     }
     if not branch.calcom_team_id:

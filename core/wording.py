@@ -126,6 +126,10 @@ MESSAGES = {
         "de": "Für diese Rufnummer kann ich leider keine Termine vergeben.",
         "en": "I am sorry, I cannot book appointments for this line.",
     },
+    "which_service": {
+        "de": "Das bieten wir hier leider nicht an. Wir haben {services}. Was darf es sein?",
+        "en": "I am sorry, we do not offer that here. We have {services}. Which would you like?",
+    },
     "email_needed": {
         "de": "Für diesen Termin brauche ich noch Ihre E-Mail-Adresse. Wie lautet sie?",
         "en": "For this appointment I also need your email address. What is it?",

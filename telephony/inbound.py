@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from askpro.queues import enqueue
 from booking.selectors import customer_by_phone, upcoming_appointments_for_phone
 from booking.services import phone_only_bookable
+from companies.services_offered import services_of
 from companies.validators import normalize_e164
 from core import clock
 from core.wording import spoken_day, spoken_when
@@ -42,6 +43,8 @@ def inbound_variables(company, inbound: dict) -> dict[str, str]:
         # "true": ask the caller for an email before booking (the event type requires one);
         # "" when not known yet (the event types are not cached; Cal.com is not asked here).
         "email_required": _email_required(ctx),
+        # What the branch offers, in the call's language ("" for a branch with one event type).
+        "services": ", ".join(s.name_in(ctx.language) for s in services_of(ctx.branch)) if ctx.branch else "",
         **_caller_variables(ctx),
     }
     if ctx.branch is not None:

@@ -24,6 +24,7 @@ from booking.services import (
     phone_only_bookable,
 )
 from companies.models import Branch
+from companies.services_offered import services_of
 from core.wording import not_understood, say, spoken_day, spoken_list, spoken_time, spoken_when
 from telephony.booking_wish import ALIASES
 from telephony.calls import call_appointment_link
@@ -60,22 +61,29 @@ def check_availability_live(ctx: LiveContext, args: dict) -> dict:
     branch = _branch(ctx)
     first = ctx.day(args.get("date") or "heute")
     last = ctx.day(args["date_to"]) if args.get("date_to") else first
-    found = availability_get(company=ctx.company, branch=branch, date_from=first, date_to=last)
+    service = args.get("service")
+    found = availability_get(
+        company=ctx.company, branch=branch, date_from=first, date_to=last, service=service
+    )
     hours = PARTS_OF_DAY.get(str(args.get("part_of_day") or "any").lower(), PARTS_OF_DAY["any"])
     slots = [slot for slot in found.slots if hours[0] <= slot.start.hour < hours[1]]
     if not slots:
-        return _nothing_free(ctx, branch, first)
+        return _nothing_free(ctx, branch, first, service)
     same_day = [slot for slot in slots if slot.day == slots[0].day][:MAX_SPOKEN]
     times = spoken_list([spoken_time(slot.start, ctx.language) for slot in same_day], ctx.language)
     message = say("free_on_day", ctx.language, day=spoken_day(same_day[0].day, ctx.language), times=times)
     return answer(message, slots=[_slot_data(slot) for slot in slots[:20]], total=len(slots))
 
 
-def _nothing_free(ctx: LiveContext, branch: Branch, day) -> dict:
+def _nothing_free(ctx: LiveContext, branch: Branch, day, service: str | None) -> dict:
     """Nothing on the day asked for: the next free times from 09:00 that day on, if we can see any."""
     try:
         found = alternatives_find(
-            company=ctx.company, branch=branch, wish=datetime.combine(day, time(9)), max_alternatives=3
+            company=ctx.company,
+            branch=branch,
+            wish=datetime.combine(day, time(9)),
+            max_alternatives=3,
+            service=service,
         )
         options = found.alternatives
     except BookingError:
@@ -91,7 +99,11 @@ def find_alternatives_live(ctx: LiveContext, args: dict) -> dict:
     branch = _branch(ctx)
     wish = ctx.wall_clock(args.get("date"), args.get("time"))
     found = alternatives_find(
-        company=ctx.company, branch=branch, wish=wish, max_alternatives=ALTERNATIVES_SPOKEN
+        company=ctx.company,
+        branch=branch,
+        wish=wish,
+        max_alternatives=ALTERNATIVES_SPOKEN,
+        service=args.get("service"),
     )
     if found.preferred_available:
         message = say("wish_free", ctx.language, when=spoken_when(wish, ctx.language))
@@ -134,6 +146,7 @@ def book_appointment_live(ctx: LiveContext, args: dict) -> dict:
             call_id=ctx.call_id,
             source=AppointmentSource.LIVE_CALL,
             metadata={"service": str(args["service"])} if args.get("service") else None,
+            service=args.get("service"),
         )
     except BookingError as exc:
         return spoken_failure(ctx, exc, wish=wish)
@@ -227,7 +240,16 @@ def _not_understood(ctx: LiveContext, exc: BookingError, wish) -> dict:
         message = say(DATE_REFUSALS[exc.reason], ctx.language, day=day, last=last)
         return refusal(exc.error_type, message, reason=exc.reason)
     fields = list(exc.fields)
+    if fields == ["service"] and ctx.branch is not None:
+        return _which_service(ctx)
     return refusal(exc.error_type, not_understood(fields, ctx.language), fields=fields)
+
+
+def _which_service(ctx: LiveContext) -> dict:
+    """A service the branch does not offer: say what it does offer."""
+    names = [service.name_in(ctx.language) for service in services_of(ctx.branch)]
+    message = say("which_service", ctx.language, services=spoken_list(names, ctx.language, joiner="and"))
+    return refusal(ErrorType.VALIDATION, message, fields=["service"], services=names)
 
 
 def _email_needed(ctx: LiveContext) -> dict:

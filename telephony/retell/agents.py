@@ -30,6 +30,7 @@ DYNAMIC_VARIABLES = (
     "caller_name",
     "next_appointment",
     "email_required",
+    "services",
 )
 DRAFT_NOTE = (
     "Retell applied this to the agent's draft version{version}; publish the agent in Retell "

@@ -6,6 +6,7 @@ custom-tool definitions (JSON Schema with a top-level "type": "object", contract
 
 DATE_HELP = "Date as YYYY-MM-DD or DD.MM.YYYY; 'heute'/'today' and 'morgen'/'tomorrow' also work."
 TIME_HELP = "Local wall-clock time as HH:MM, '11 Uhr' or '11.30'."
+SERVICE_HELP = "The service the caller wants, in their words (one of {{services}}), if they said."
 REF_HELP = "The appointment reference from find_my_appointments; omit if the caller has only one."
 
 FUNCTIONS = {
@@ -19,6 +20,7 @@ FUNCTIONS = {
                 "enum": ["morning", "afternoon", "evening", "any"],
                 "description": "Only times in this part of the day.",
             },
+            "service": {"type": "string", "description": SERVICE_HELP},
         },
         "required": [],
         "timeout_ms": 10000,
@@ -28,6 +30,7 @@ FUNCTIONS = {
         "properties": {
             "date": {"type": "string", "description": DATE_HELP},
             "time": {"type": "string", "description": TIME_HELP},
+            "service": {"type": "string", "description": SERVICE_HELP},
         },
         "required": ["date", "time"],
         "timeout_ms": 10000,
@@ -42,7 +45,7 @@ FUNCTIONS = {
                 "type": "string",
                 "description": "Email for the confirmation, if the caller gives one.",
             },
-            "service": {"type": "string", "description": "The service the caller wants, if they said."},
+            "service": {"type": "string", "description": SERVICE_HELP},
             "notes": {"type": "string", "description": "Anything the staff should know."},
         },
         "required": ["date", "time", "name"],

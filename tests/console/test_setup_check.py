@@ -128,3 +128,18 @@ def test_a_loopback_public_url_is_pointed_out(client, wire, settings, olga, clin
 def test_another_companys_check_is_not_found(client, bob, clinic):
     client.force_login(bob)
     assert client.get(reverse("admin:setup_check", args=[clinic.pk])).status_code == 404
+
+
+def test_each_service_of_a_branch_is_checked_too(client, wire, olga, clinic):
+    from companies.models import Service
+
+    branch = clinic.branches.get()
+    Service.objects.create(branch=branch, name_de="Beratung", calcom_event_type_id=EVENT_TYPE_ID)
+    Service.objects.create(branch=branch, name_de="Zahnreinigung", calcom_event_type_id=999)
+    wire.get(f"{CALCOM}/event-types", json=_event_types(email_required=False))
+    _retell_with_one_agent(wire, clinic)
+    client.force_login(olga)
+    rows = _rows(client, clinic)
+    assert rows["Service Beratung at Alpha Mitte"][0] == "ok"
+    state, text = rows["Service Zahnreinigung at Alpha Mitte"]
+    assert state == "wrong" and "999" in text

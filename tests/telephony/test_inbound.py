@@ -56,6 +56,7 @@ def test_a_known_caller_gets_name_and_next_appointment(inbound, clinic):
         "weekday": timeline.german_weekday(today),
         "line_active": "true",
         "email_required": "",  # the event types are not cached yet; Cal.com is not asked here
+        "services": "",  # the branch books everything in its one event type
         "caller_known": "true",
         "caller_name": "Jana Caller",
         "next_appointment": f"Dienstag, {timeline.german_date(timeline.booking_day())}, 11:00 Uhr",
