@@ -119,6 +119,7 @@ def _book_wish(company, branch, call, data, wish: BookingWish) -> tuple[Appointm
             source=AppointmentSource.POST_CALL,
             idempotency_key=f"post_call:{call.retell_call_id}:{wall_clock:%Y-%m-%dT%H:%M}",
             metadata={"service": wish.service} if wish.service else None,
+            service=wish.service or None,
         )
     return booked.appointment, not booked.replayed
 

@@ -4,8 +4,11 @@
 custom-tool definitions (JSON Schema with a top-level "type": "object", contract §4.1).
 """
 
-DATE_HELP = "Date as YYYY-MM-DD or DD.MM.YYYY; 'heute'/'today' and 'morgen'/'tomorrow' also work."
-TIME_HELP = "Local wall-clock time as HH:MM, '11 Uhr' or '11.30'."
+DATE_HELP = (
+    "Date as YYYY-MM-DD or DD.MM.YYYY, or as the caller said it: 'heute', 'morgen', 'übermorgen', "
+    "'am Freitag', 'nächsten Dienstag', 'today', 'next Tuesday'."
+)
+TIME_HELP = "Local wall-clock time as HH:MM, or as said: '11 Uhr', 'halb drei', 'Viertel nach zehn', '3pm'."
 SERVICE_HELP = "The service the caller wants, in their words (one of {{services}}), if they said."
 REF_HELP = "The appointment reference from find_my_appointments; omit if the caller has only one."
 

@@ -2,6 +2,7 @@
 configured with `args_at_root` (the arguments alone in the body)."""
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -104,3 +105,27 @@ def test_args_at_root_without_a_function_in_the_url_is_refused_as_before(client,
     body = as_body({"date": timeline.booking_day().isoformat()})
     url = f"/api/retell/functions/{clinic.webhook_key}"
     assert client.post(url, body, **signed_headers(body, API_KEY)).status_code == 400
+
+
+def test_a_web_calls_confirmed_wish_is_booked_after_the_call_in_its_agents_branch(clinic, calcom, deliver):
+    """Post-call processing resolves a web call's branch the same way as its live functions."""
+    from booking.models import Appointment, AppointmentStatus
+    from tests.retell_fakes import webhook_payload
+    from tests.telephony.conftest import process_received
+
+    second = BranchFactory(company=clinic, name="Alpha Süd", calcom_event_type_id=51)
+    PhoneNumberFactory(company=clinic, branch=second, inbound_agent_ids=[AGENT_ID])
+    clinic.phone_numbers.exclude(branch=second).update(inbound_agent_ids=[OTHER_AGENT])
+    start = timeline.utc(timeline.booking_day(), "11:00")
+
+    def created(request):
+        sent = json.loads(request.body)
+        assert sent["eventTypeId"] == 51
+        made = booking_output(start=start, end=start + timedelta(minutes=30), metadata=sent["metadata"])
+        return 201, {}, json.dumps(made)
+
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=created)
+    deliver(clinic, webhook_payload("call_analyzed", **WEB_CALL, agent_id=AGENT_ID))
+    process_received()
+    booked = Appointment.objects.get(status=AppointmentStatus.BOOKED)
+    assert booked.branch == second

@@ -114,3 +114,21 @@ def test_the_service_a_caller_means(offering, said, expected):
 def test_an_inactive_service_is_not_offered(offering):
     Service.objects.filter(name_de="Kontrolle").update(is_active=False)
     assert service_named(offering, "Kontrolle") is None
+
+
+def test_the_service_named_after_the_call_books_in_its_event_type(clinic, offering, calcom, deliver):
+    """The call analysis' `dienstleistung` ("Beratung" in the documented payload) chooses it too."""
+    from tests.retell_fakes import webhook_payload
+    from tests.telephony.conftest import process_received
+
+    start = timeline.utc(timeline.booking_day(), "11:00")
+
+    def created(request):
+        sent = json.loads(request.body)
+        assert sent["eventTypeId"] == BERATUNG
+        made = booking_output(start=start, end=start + timedelta(minutes=30), metadata=sent["metadata"])
+        return 201, {}, json.dumps(made)
+
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=created)
+    deliver(clinic, webhook_payload("call_analyzed"))
+    assert process_received()[0]["appointment_created"] is True
