@@ -11,47 +11,28 @@ each call, so the machine's noise falls on both alike.
 """
 
 import argparse
-import json
 import statistics
 import threading
 import time
 
-from harness import django_setup
+from harness import bench_company, django_setup, signed_post
 
 django_setup(ALLOWED_HOSTS="testserver")  # Django's test client, in this process
 
-from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from askpro import metrics  # noqa: E402
 from booking.tasks import prefetch_availability  # noqa: E402
 from companies.demo import next_weekday  # noqa: E402
-from companies.models import Branch, Company, PhoneNumber  # noqa: E402
-from core import clock  # noqa: E402
+from companies.models import Branch, Company  # noqa: E402
 from integrations.cache import clear_cached_data  # noqa: E402
-from integrations.retell.signature import sign  # noqa: E402
 from sandbox.server import start_sandbox  # noqa: E402
 
-KEY, LINE, CALLER = "key_bench_retell", "+493083793301", "+4915112345678"
+LINE, CALLER = "+493083793301", "+4915112345678"
 
 
-def prepare(base_url: str) -> tuple[Company, Branch]:
-    call_command("migrate", verbosity=0)
-    company, _ = Company.objects.get_or_create(slug="bench-first", defaults={"name": "Bench First"})
-    company.retell_api_key, company.calcom_api_key, company.calcom_base_url = KEY, "cal_bench", base_url
-    company.save()
-    branch, _ = Branch.objects.get_or_create(
-        company=company, name="Bench", defaults={"calcom_event_type_id": 1001}
-    )
-    PhoneNumber.objects.update_or_create(number=LINE, defaults={"company": company, "branch": branch})
-    return company, branch
-
-
-def signed_post(client: Client, path: str, payload: dict):
-    body = json.dumps(payload).encode()
-    response = client.post(
-        path, body, content_type="application/json", HTTP_X_RETELL_SIGNATURE=sign(body, KEY, clock.now_ms())
-    )
+def signed(client: Client, path: str, payload: dict) -> dict:
+    response = signed_post(client, path, payload)
     assert response.status_code == 200, response.content
     return response.json()
 
@@ -64,7 +45,7 @@ def one_call(client: Client, company: Company, branch: Branch, *, prefetch: bool
     """(was the first question a cache hit, its time in ms)."""
     clear_cached_data()
     inbound = {"event": "call_inbound", "call_inbound": {"from_number": CALLER, "to_number": LINE}}
-    signed_post(client, f"/api/retell/inbound/{company.webhook_key}", inbound)
+    signed(client, f"/api/retell/inbound/{company.webhook_key}", inbound)
     worker = (
         threading.Thread(target=prefetch_availability, args=(company.pk, branch.pk)) if prefetch else None
     )
@@ -83,7 +64,7 @@ def one_call(client: Client, company: Company, branch: Branch, *, prefetch: bool
         },
     }
     started = time.perf_counter()
-    signed_post(client, f"/api/retell/functions/{company.webhook_key}", question)
+    signed(client, f"/api/retell/functions/{company.webhook_key}", question)
     elapsed = (time.perf_counter() - started) * 1000
     if worker:
         worker.join()
@@ -106,7 +87,8 @@ def main() -> None:
     parser.add_argument("--greeting-ms", type=int, default=1500, help="inbound answer to first question")
     args = parser.parse_args()
     with start_sandbox(rate_limit=0, latency_ms=args.latency_ms) as sandbox:
-        company, branch = prepare(sandbox.base_url)
+        company = bench_company(sandbox.base_url, "bench-first", LINE)
+        branch = company.branches.get()
         client = Client()
         one_call(client, company, branch, prefetch=True, greeting_s=0.1)  # warm imports, connections
         results = {True: [], False: []}

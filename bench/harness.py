@@ -49,3 +49,48 @@ def start_gunicorn(port: int, workers: int, app: list[str], env: dict | None = N
         time.sleep(0.2)
     server.kill()
     raise RuntimeError("gunicorn did not start")
+
+
+BENCH_RETELL_KEY = "key_bench_retell"
+
+
+def bench_company(base_url: str, slug: str, line: str):
+    """A company booking in the sandbox at `base_url` (event type 1001), its number `line`;
+    migrates first. After django_setup()."""
+    from django.core.management import call_command
+
+    from companies.models import Branch, Company, PhoneNumber
+
+    call_command("migrate", verbosity=0)
+    company, _ = Company.objects.get_or_create(slug=slug, defaults={"name": slug})
+    company.retell_api_key, company.calcom_api_key, company.calcom_base_url = (
+        BENCH_RETELL_KEY,
+        f"cal_{slug}",
+        base_url,
+    )
+    company.save()
+    branch, _ = Branch.objects.get_or_create(
+        company=company, name="Bench", defaults={"calcom_event_type_id": 1001}
+    )
+    PhoneNumber.objects.update_or_create(number=line, defaults={"company": company, "branch": branch})
+    return company
+
+
+def signed_post(client, path: str, payload: dict):
+    """POST `payload` to `path` as Retell does (signed with the bench key); the response."""
+    import json
+
+    from core import clock
+    from integrations.retell.signature import sign
+
+    body = json.dumps(payload).encode()
+    return client.post(
+        path,
+        body,
+        content_type="application/json",
+        HTTP_X_RETELL_SIGNATURE=sign(body, BENCH_RETELL_KEY, clock.now_ms()),
+    )
+
+
+def live_call(caller: str, line: str, call_id: str) -> dict:
+    return {"call_id": call_id, "direction": "inbound", "from_number": caller, "to_number": line}

@@ -8,41 +8,21 @@ ledger is the truth for "booked twice".
 """
 
 import argparse
-import json
 import time
 from collections import Counter
 from datetime import timedelta
 
-from harness import django_setup
+from harness import bench_company, django_setup, live_call, signed_post
 
 django_setup(ALLOWED_HOSTS="testserver")
 
-from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from companies.demo import next_weekday  # noqa: E402
-from companies.models import Branch, Company, PhoneNumber  # noqa: E402
-from core import clock  # noqa: E402
-from integrations.retell.signature import sign  # noqa: E402
+from companies.models import Company  # noqa: E402
 from sandbox.server import start_sandbox  # noqa: E402
 
-KEY, LINE = "key_bench_retell", "+493083793303"
-
-
-def prepare(base_url: str) -> Company:
-    call_command("migrate", verbosity=0)
-    company, _ = Company.objects.get_or_create(slug="bench-faults", defaults={"name": "Bench Faults"})
-    company.retell_api_key, company.calcom_api_key, company.calcom_base_url = (
-        KEY,
-        "cal_bench_faults",
-        base_url,
-    )
-    company.save()
-    branch, _ = Branch.objects.get_or_create(
-        company=company, name="Bench", defaults={"calcom_event_type_id": 1001}
-    )
-    PhoneNumber.objects.update_or_create(number=LINE, defaults={"company": company, "branch": branch})
-    return company
+LINE = "+493083793303"
 
 
 def half_hours():
@@ -55,23 +35,13 @@ def half_hours():
 
 
 def book(client: Client, company: Company, day, hhmm: str, index: int) -> tuple[bool, float]:
-    payload = {
-        "name": "book_appointment",
-        "args": {"date": day.isoformat(), "time": hhmm, "name": f"Caller {index}"},
-        "call": {
-            "call_id": f"bench_faults_{time.time_ns()}",
-            "direction": "inbound",
-            "from_number": f"+4915100{index:06d}",
-            "to_number": LINE,
-        },
-    }
-    body = json.dumps(payload).encode()
+    args = {"date": day.isoformat(), "time": hhmm, "name": f"Caller {index}"}
+    call = live_call(f"+4915100{index:06d}", LINE, f"bench_faults_{time.time_ns()}")
     started = time.perf_counter()
-    response = client.post(
+    response = signed_post(
+        client,
         f"/api/retell/functions/{company.webhook_key}",
-        body,
-        content_type="application/json",
-        HTTP_X_RETELL_SIGNATURE=sign(body, KEY, clock.now_ms()),
+        {"name": "book_appointment", "args": args, "call": call},
     )
     return response.json()["success"] is True, time.perf_counter() - started
 
@@ -90,7 +60,7 @@ def main() -> None:
         create_then_timeout_rate=args.reset_rate,
         hang_seconds=15.0,
     ) as sandbox:
-        company, client, slots = prepare(sandbox.base_url), Client(), half_hours()
+        company, client, slots = bench_company(sandbox.base_url, "bench-faults", LINE), Client(), half_hours()
         outcomes = [book(client, company, *next(slots), index) for index in range(args.bookings)]
         ledger = [b for b in sandbox.bookings.all() if b.get("status") != "cancelled"]
     twice = sum(n - 1 for n in Counter(b["start"] for b in ledger).values() if n > 1)

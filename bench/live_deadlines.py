@@ -8,61 +8,31 @@ Prints each function's answer time beside its tool timeout.
 """
 
 import argparse
-import json
 import time
 
-from harness import django_setup
+from harness import bench_company, django_setup, live_call, signed_post
 
 django_setup(ALLOWED_HOSTS="testserver")
 
-from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from companies.demo import next_weekday  # noqa: E402
-from companies.models import Branch, Company, PhoneNumber  # noqa: E402
-from core import clock  # noqa: E402
+from companies.models import Company  # noqa: E402
 from integrations.cache import clear_cached_data  # noqa: E402
-from integrations.retell.signature import sign  # noqa: E402
 from sandbox.server import start_sandbox  # noqa: E402
 from telephony.retell.tools import FUNCTIONS  # noqa: E402
 
-KEY, LINE, CALLER = "key_bench_retell", "+493083793302", "+4915112345678"
+LINE, CALLER = "+493083793302", "+4915112345678"
 CALLED = ("check_availability", "find_alternatives", "book_appointment")
 
 
-def prepare(base_url: str, slug: str) -> Company:
-    call_command("migrate", verbosity=0)
-    company, _ = Company.objects.get_or_create(slug=slug, defaults={"name": slug})
-    company.retell_api_key, company.calcom_api_key, company.calcom_base_url = KEY, f"cal_{slug}", base_url
-    company.save()
-    branch, _ = Branch.objects.get_or_create(
-        company=company, name="Bench", defaults={"calcom_event_type_id": 1001}
-    )
-    PhoneNumber.objects.update_or_create(number=LINE, defaults={"company": company, "branch": branch})
-    return company
-
-
 def timed(client: Client, company: Company, name: str, args: dict) -> tuple[float, str]:
-    payload = {
-        "name": name,
-        "args": args,
-        "call": {
-            "call_id": f"bench_{time.time_ns()}",
-            "direction": "inbound",
-            "from_number": CALLER,
-            "to_number": LINE,
-        },
-    }
-    body = json.dumps(payload).encode()
+    call = live_call(CALLER, LINE, f"bench_{time.time_ns()}")
     started = time.perf_counter()
-    response = client.post(
-        f"/api/retell/functions/{company.webhook_key}",
-        body,
-        content_type="application/json",
-        HTTP_X_RETELL_SIGNATURE=sign(body, KEY, clock.now_ms()),
+    response = signed_post(
+        client, f"/api/retell/functions/{company.webhook_key}", {"name": name, "args": args, "call": call}
     )
-    elapsed = time.perf_counter() - started
-    return elapsed, response.json().get("message", "")[:70]
+    return time.perf_counter() - started, response.json().get("message", "")[:70]
 
 
 def run(label: str, company: Company, client: Client) -> None:
@@ -85,9 +55,13 @@ def main() -> None:
     args = parser.parse_args()
     client = Client()
     with start_sandbox(rate_limit=0, latency_ms=int(args.hang_s * 1000)) as sandbox:
-        run(f"hanging ({args.hang_s:.0f} s per request)", prepare(sandbox.base_url, "bench-hang"), client)
+        run(
+            f"hanging ({args.hang_s:.0f} s per request)",
+            bench_company(sandbox.base_url, "bench-hang", LINE),
+            client,
+        )
     with start_sandbox(rate_limit=1) as sandbox:
-        company = prepare(sandbox.base_url, "bench-throttle")
+        company = bench_company(sandbox.base_url, "bench-throttle", LINE)
         timed(client, company, "check_availability", {"date": next_weekday().isoformat()})  # the minute's one
         run("throttled (1 request a minute)", company, client)
 
