@@ -71,14 +71,18 @@ class JsonHttpClient:
         headers: dict,
         params: dict | None = None,
         body: dict | None = None,
+        form: dict | None = None,
     ):
         """Send one request and return `read(response)`; raise a typed error otherwise. While the
-        vendor holds this account (a Retry-After, integrations/holds.py) nothing is sent."""
+        vendor holds this account (a Retry-After, integrations/holds.py) nothing is sent. `body`
+        goes out as JSON, `form` form-encoded (for APIs that take no JSON, such as Twilio's)."""
         started = time.monotonic()
         response = None
         try:
             self._respect_hold(method, template)
-            response = self._send(method, path, template, headers=headers, params=params, body=body)
+            response = self._send(
+                method, path, template, headers=headers, params=params, body=body, form=form
+            )
             answer = read(response)
         except IntegrationError as error:
             if isinstance(error, RateLimited) and response is not None and error.retry_after:
@@ -90,7 +94,7 @@ class JsonHttpClient:
         self._log(name, method, template, response, started)
         return answer
 
-    def _send(self, method, path, template, *, headers, params, body) -> requests.Response:
+    def _send(self, method, path, template, *, headers, params, body, form=None) -> requests.Response:
         timeout = self._timeout_now(method, template)
         try:
             return self._session.request(
@@ -99,6 +103,7 @@ class JsonHttpClient:
                 headers=headers,
                 params=params or None,
                 json=body,
+                data=form,
                 timeout=timeout,
             )
         except requests.RequestException as exc:
