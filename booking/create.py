@@ -9,6 +9,7 @@ import logging
 from dataclasses import replace
 
 from django.db import transaction
+from django.dispatch import Signal
 
 from askpro import metrics
 from booking import cache
@@ -27,6 +28,15 @@ from booking.times import zone
 from companies.models import Branch, Company
 
 logger = logging.getLogger(__name__)
+
+# Sent with `booking_request` when a worker, post-call processing or staff finished a request
+# (succeeded or failed), an outcome nobody waits for: an app above booking tells the caller
+# (notifications), so booking imports none of them. A listener's error is logged, never raised.
+booking_request_finished_later = Signal()
+# On the appointment's metadata once its wish was kept for a retry: in a live call, the caller
+# heard "noted" (telephony/live.py). Kept across attempts: attempts alone cannot say it, as a
+# try that never reached Cal.com gives its attempt back.
+KEPT_FOR_RETRY = "kept_for_retry"
 
 
 def booking_create(
@@ -112,7 +122,18 @@ def booking_request_retry(*, booking_request: BookingRequest, include_failed: bo
         statuses.append(BookingRequestStatus.FAILED)
     if not take_over(booking_request, work=WORK, from_statuses=statuses):
         return booking_request_replay(booking_request)
-    return _execute(booking_request)
+    try:
+        booked = _execute(booking_request)
+    except BookingError:
+        _announce_if_finished(booking_request)
+        raise
+    _announce_if_finished(booking_request)
+    return booked
+
+
+def _announce_if_finished(request: BookingRequest) -> None:
+    if request.is_finished:
+        booking_request_finished_later.send_robust(sender=BookingRequest, booking_request=request)
 
 
 def _execute(request: BookingRequest) -> Booked:
@@ -196,8 +217,9 @@ def _kept(request: BookingRequest, error: BookingError, exc: Exception, retry_at
     appointment = request.appointment
     error = replace(error, appointment=appointment, booking_request=request)
     appointment.attempts, appointment.failure_reason = request.attempts, str(exc)[:500]
+    appointment.metadata = {**appointment.metadata, KEPT_FOR_RETRY: True}
     with transaction.atomic():
-        appointment.save(update_fields=["attempts", "failure_reason", "updated_at"])
+        appointment.save(update_fields=["attempts", "failure_reason", "metadata", "updated_at"])
         WORK.end(
             request,
             BookingRequestStatus.RETRYING,
