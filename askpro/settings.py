@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "booking",
     "telephony",
     "mcp_api",
+    "notifications",
     "console",
     # The local Cal.com stand-in for `make run` and tests; installed for its command only.
     "sandbox",
@@ -277,6 +278,16 @@ RETELL_RATE_LIMIT = env.int("RETELL_RATE_LIMIT", default=env.int("RETELL_WEBHOOK
 RETELL_WEBHOOK_MAX_BYTES = env.int("RETELL_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+
+# Texts to callers who heard "noted" (notifications): the sender class (the default only logs;
+# "notifications.senders.TwilioSmsSender" sends SMS with the TWILIO_* account) and how a failed
+# send is retried (60 s, 120 s, ...). TWILIO_FROM: a sending number or a Messaging Service SID.
+NOTIFICATION_SENDER = env.str("NOTIFICATION_SENDER", default="notifications.senders.LoggingSender")
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", default=60)
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")  # a secret: never logged
+TWILIO_FROM = env.str("TWILIO_FROM", default="")
 
 # Where Retell and Cal.com reach us: the URLs printed for agents and subscribed for Cal.com.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

@@ -20,6 +20,7 @@ _READ = {
     "booking": ["customer", "appointment", "bookingrequest", "appointmentchange", "calendarnotice"],
     "telephony": ["call", "webhookevent"],
     "console": ["followup"],
+    "notifications": ["notification"],
 }
 # "change" on the recorded work rows (read-only in admin) is what lets staff retry and replay them.
 _OPERATE = {
@@ -29,6 +30,7 @@ _OPERATE = {
     "booking.appointmentchange": ["change"],
     "booking.calendarnotice": ["change"],
     "telephony.webhookevent": ["change"],
+    "notifications.notification": ["change"],
 }
 _SET_UP = {
     "companies.company": ["change"],

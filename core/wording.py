@@ -138,6 +138,22 @@ MESSAGES = {
         "de": "Das hat leider nicht geklappt. Die Praxis meldet sich bei Ihnen.",
         "en": "That did not work, sorry. The practice will get back to you.",
     },
+    # Texted after the call to a caller who heard "noted" (notifications/services.py): a text
+    # arrives from a number they do not know, so it names the practice.
+    "sms_booking_confirmed": {
+        "de": "Ihr Termin bei {company} am {when} ist bestätigt.",
+        "en": "Your appointment at {company} on {when} is confirmed.",
+    },
+    "sms_booking_pending": {
+        "de": "Ihr Termin bei {company} am {when} ist angefragt; die Praxis bestätigt ihn noch.",
+        "en": "Your appointment at {company} on {when} is requested; the practice still has to confirm it.",
+    },
+    "sms_booking_failed": {
+        "de": "Ihr Terminwunsch bei {company} für {when} konnte leider nicht gebucht werden. "
+        "Wir melden uns bei Ihnen.",
+        "en": "Sorry, your requested appointment at {company} for {when} could not be booked. "
+        "We will get back to you.",
+    },
 }
 
 
