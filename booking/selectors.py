@@ -31,8 +31,14 @@ def upcoming_appointments_for_phone(
     """This caller's booked or pending appointments from now on, soonest first."""
     if not phone:
         return []
-    upcoming = _upcoming(company).filter(customer__phone=phone)
+    upcoming = _upcoming(company).filter(_customer_of(company, phone=phone))
     return list(upcoming.select_related("branch").order_by("start")[:limit])
+
+
+def _customer_of(company: Company, *, phone: str) -> Q:
+    """The caller's customer record, named with its company so the (company, phone) index finds
+    it: the phone alone would be looked up among every tenant's customers (#15)."""
+    return Q(customer__company=company, customer__phone=phone)
 
 
 def _upcoming(company: Company) -> QuerySet[Appointment]:
@@ -78,7 +84,7 @@ def upcoming_appointments_of_person(
     upcoming = _upcoming(company)
     if phone:
         try:
-            upcoming = upcoming.filter(customer__phone=normalize_e164(phone))
+            upcoming = upcoming.filter(_customer_of(company, phone=normalize_e164(phone)))
         except ValidationError as exc:
             raise BookingError(
                 ErrorType.VALIDATION, "That is not a phone number.", fields=("phone",)

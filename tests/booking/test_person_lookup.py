@@ -57,3 +57,17 @@ def test_no_or_bad_phone_is_a_validation_error(company, given):
 def test_found_by_the_email_it_was_booked_with_when_there_is_no_phone(company):
     booked = _appointment(company, None, status=AppointmentStatus.BOOKED, attendee_email="solo@example.de")
     assert upcoming_appointments_of_person(company=company, email="SOLO@example.de") == [booked]
+
+
+def test_a_callers_appointments_are_found_through_the_companys_customer_index(company):
+    """The phone is matched among the company's customers only, so PostgreSQL can use the
+    (company, phone) index instead of every tenant's customers (#15)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from booking.selectors import upcoming_appointments_for_phone
+
+    with CaptureQueriesContext(connection) as captured:
+        upcoming_appointments_for_phone(company=company, phone="+4915112345678")
+    [query] = [q["sql"] for q in captured.captured_queries]
+    assert '"booking_customer"."company_id"' in query and '"booking_customer"."phone"' in query
