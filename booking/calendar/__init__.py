@@ -10,6 +10,7 @@ from companies.models import Company
 from integrations.breaker import breaker_for
 from integrations.calcom.client import CalcomClient
 from integrations.resilience import Gateway
+from integrations.sessions import session_for
 
 __all__ = [
     "Attendee",
@@ -28,7 +29,8 @@ def calendar_for(company: Company) -> Calendar:
         api_key = reveal_required(company.calcom_api_key, what="Cal.com API key")
     except SecretUnusable as exc:
         raise BookingError(ErrorType.CONFIGURATION, str(exc)) from exc
-    client = CalcomClient(api_key=api_key, base_url=company.calcom_base_url)
+    session = session_for("calcom", company.calcom_base_url, api_key)  # kept alive per account
+    client = CalcomClient(api_key=api_key, base_url=company.calcom_base_url, session=session)
     # One breaker per Cal.com host: api.cal.com and api.cal.eu fail independently.
     breaker = breaker_for(f"calcom:{urlsplit(company.calcom_base_url).netloc}")
     return CalcomCalendar(Gateway(client, breaker), company_slug=company.slug)
