@@ -23,6 +23,7 @@ from tests.notifications.flows import (
 )
 
 pytestmark = pytest.mark.django_db
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 THROTTLED = {"status": "error", "error": {"code": "ThrottlerException", "message": "Too Many Requests"}}
 
 
@@ -109,7 +110,7 @@ def test_an_english_branch_is_texted_in_english(practice, wire, twilio, worker, 
     worker_retries(pinned_clock, worker)
 
     day = timeline.booking_day()
-    when = f"{day.strftime('%A')}, {timeline.english_date(day)}, 10:00"
+    when = f"{WEEKDAYS[day.weekday()]}, {timeline.english_date(day)}, 10:00"
     [text] = _texts(wire)
     assert (
         twilio_fakes.form_of(text)["Body"]

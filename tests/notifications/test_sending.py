@@ -131,7 +131,7 @@ def test_twilio_logs_never_carry_the_token_the_text_or_the_number(stored, wire, 
 
 def test_the_token_is_never_in_repr():
     sender = TwilioSmsSender(account_sid="AC1", auth_token="very-secret-token", sender="+4930901820")
-    assert "very-secret-token" not in repr(sender) and "very-secret-token" not in str(vars(sender).keys())
+    assert "very-secret-token" not in repr(sender)
 
 
 def test_a_number_is_masked_to_its_country_code_and_last_two_digits():
