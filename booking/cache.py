@@ -7,7 +7,7 @@ rescheduling or cancelling through us bumps it, which drops every cached day of 
 at once on every process (the version lives in the shared cache, without expiry).
 """
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.core.cache import cache
 
@@ -22,9 +22,20 @@ def _version_key(company_id: int, event_type_id: int) -> str:
     return f"avail-version:{company_id}:{event_type_id}"
 
 
+def _day_version_key(company_id: int, event_type_id: int, day: date) -> str:
+    return f"avail-day-version:{company_id}:{event_type_id}:{day.isoformat()}"
+
+
 def _day_keys(company_id: int, event_type_id: int, zone: str, days: list[date]) -> dict[str, date]:
+    """The cache keys of `days`, each carrying the event type's version and its own day's, so
+    a booking drops only the days it touched (availability_invalidate with moments)."""
     version = cache.get(_version_key(company_id, event_type_id)) or 0
-    return {f"avail:{company_id}:{event_type_id}:v{version}:{zone}:{day.isoformat()}": day for day in days}
+    day_versions = cache.get_many([_day_version_key(company_id, event_type_id, day) for day in days])
+    keys = {}
+    for day in days:
+        day_version = day_versions.get(_day_version_key(company_id, event_type_id, day), 0)
+        keys[f"avail:{company_id}:{event_type_id}:v{version}.{day_version}:{zone}:{day.isoformat()}"] = day
+    return keys
 
 
 def availability_days_get(
@@ -52,8 +63,22 @@ def availability_days_set(
     return until
 
 
-def availability_invalidate(company_id: int, event_type_id: int) -> None:
-    key = _version_key(company_id, event_type_id)
+def availability_invalidate(company_id: int, event_type_id: int, *moments: datetime) -> None:
+    """Forget what is cached of the event type: only the days around `moments` (a booking's
+    start, a move's old and new start), so the next caller's question about another day is still
+    a hit; every day when no moment is given. A day is forgotten in every zone: the UTC date and
+    the days either side cover each zone's local day of the moment."""
+    if not moments:
+        _bump(_version_key(company_id, event_type_id))
+        return
+    days = {
+        moment.astimezone(UTC).date() + timedelta(days=shift) for moment in moments for shift in (-1, 0, 1)
+    }
+    for day in days:
+        _bump(_day_version_key(company_id, event_type_id, day))
+
+
+def _bump(key: str) -> None:
     try:
         cache.incr(key)
     except ValueError:  # no version yet: start one above the implicit 0

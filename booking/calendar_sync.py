@@ -44,6 +44,7 @@ def calendar_booking_apply(
     with transaction.atomic():
         previous = replaces or _by_uid(company, booking.rescheduled_from_uid)
         appointment = appointment or _appointment_of(company, booking)
+        touched = [booking.start, *(a.start for a in (appointment, previous) if a is not None and a.start)]
         if appointment is None:
             appointment = _adopted(company, booking, previous)
             if appointment is None:
@@ -54,7 +55,7 @@ def calendar_booking_apply(
         if previous is not None and previous.pk != appointment.pk:
             _link(previous, appointment)
     if appointment.event_type_id:
-        cache.availability_invalidate(company.pk, appointment.event_type_id)
+        cache.availability_invalidate(company.pk, appointment.event_type_id, *touched)
     return appointment
 
 

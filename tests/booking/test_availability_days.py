@@ -81,3 +81,40 @@ def test_the_prefetch_of_a_ringing_call_answers_the_first_question_from_the_cach
 def test_the_prefetch_of_another_companys_branch_does_nothing(company, other_company, calcom):
     prefetch_availability(company.pk, other_company.branches.get().pk)
     assert len(calcom.calls) == 0
+
+
+def test_after_a_booking_another_days_question_is_still_a_hit_and_the_booked_day_is_asked_again(
+    company, branch, calcom
+):
+    """A booking forgets only the days around its start (#15): the next caller asking about
+    another day is answered from the cache, one asking about the booked day gets fresh slots."""
+    import json
+
+    from booking.services import booking_create
+    from tests.calcom_fakes import booking_output
+
+    day, later = timeline.booking_day(), timeline.booking_day() + timedelta(days=3)
+    calcom.add("GET", f"{BASE}/slots", json=_free((day, "10:00"), (later, "11:00")))
+    availability_get(company=company, branch=branch, date_from=day, date_to=later)
+    start = timeline.utc(day, "10:00")
+
+    def created(request):
+        sent = json.loads(request.body)
+        return (
+            201,
+            {},
+            json.dumps(
+                booking_output(start=start, end=start + timedelta(minutes=30), metadata=sent["metadata"])
+            ),
+        )
+
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=created)
+    booking_create(company=company, branch=branch, start=start, name="Jana", phone="0151 12345678")
+    asked = len(calcom.calls)
+
+    other_day = availability_get(company=company, branch=branch, date_from=later, date_to=later)
+    assert len(calcom.calls) == asked and [s.hhmm for s in other_day.slots] == ["11:00"]
+
+    calcom.add("GET", f"{BASE}/slots", json=_free())
+    booked_day = availability_get(company=company, branch=branch, date_from=day, date_to=day)
+    assert len(calcom.calls) == asked + 1 and booked_day.slots == []
