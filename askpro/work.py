@@ -1,5 +1,5 @@
 """Retried work rows: one life cycle for booking requests and webhook events (and the Cal.com
-inbox and the notification outbox to come).
+inbox and the notification outbox).
 
 - claim: one conditional UPDATE to "processing" under a lease, so two workers never both win;
   a worker that dies leaves a lease that runs out, after which anyone may take the row over;

@@ -58,7 +58,8 @@ MESSAGES = {
         "en": "Sorry, {time} is already taken, and nothing is free in the next days.",
     },
     "queued": {
-        # Honest: we cannot send texts; the booking is finished after the call and staff see it.
+        # The booking is finished after the call; the caller then gets a text with the outcome
+        # (notifications/), and staff see it.
         "de": "Ich erreiche den Kalender gerade nicht. Ihr Wunschtermin am {when} ist notiert; "
         "die Praxis bestätigt ihn Ihnen nach dem Gespräch.",
         "en": "I cannot reach the calendar right now. Your requested time on {when} is noted; "

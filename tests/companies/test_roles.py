@@ -27,6 +27,7 @@ TENANT_LISTS = [
     "telephony_call",
     "telephony_webhookevent",
     "console_followup",
+    "notifications_notification",
 ]
 
 
