@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from companies.fields import EncryptedSecretField
 from companies.validators import (
@@ -158,8 +159,9 @@ class Service(models.Model):
 
     class Meta:
         ordering = ["branch", "name_de"]
-        verbose_name = _("service")
-        verbose_name_plural = _("services")
+        # "service" alone is also a vendor's service (the circuit breaker's): another word in German.
+        verbose_name = pgettext_lazy("offered by a branch", "service")
+        verbose_name_plural = pgettext_lazy("offered by a branch", "services")
         constraints = [
             models.UniqueConstraint(
                 fields=["branch", "name_de"],
