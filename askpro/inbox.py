@@ -4,12 +4,18 @@ worker after commit (the Retell webhook inbox, the calendar's notices)."""
 import logging
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Q
 
 from askpro.queues import enqueue
 from askpro.work import RetriedWork
+from core import clock
 
 logger = logging.getLogger(__name__)
+# A delivery the queue took is the worker's, however long the backlog: the sweeper takes it back
+# only when the queue could not take it (at once), or after this long (the broker lost it).
+# Taking back merely waiting rows would put the same work in the queue twice (#15).
+QUEUE_LOST_AFTER = timedelta(minutes=10)
 
 
 def inbox_work(model, *, processing: str, retrying: str, done: str, failed: str) -> RetriedWork:
@@ -39,7 +45,7 @@ def inbox_store(model, *, task: str, queue: str = "webhooks", **fields):
             "duplicate %s for company %s ignored", model.__name__, getattr(fields.get("company"), "pk", "-")
         )
         return None, False
-    transaction.on_commit(lambda: _enqueue(task, stored.pk, queue))  # at once in autocommit
+    transaction.on_commit(lambda: _enqueue(model, task, stored.pk, queue))  # at once in autocommit
     return stored, True
 
 
@@ -53,8 +59,20 @@ def _insert(model, fields: dict):
     return model.objects.create(**fields)
 
 
-def _enqueue(task: str, pk: int, queue: str) -> None:
+def _enqueue(model, task: str, pk: int, queue: str) -> None:
     try:
         enqueue(task, pk, queue=queue)
-    except Exception:  # the row is stored; the sweeper picks it up
+    except Exception:  # the row is stored; the sweeper picks it up at its next run
         logger.exception("could not enqueue %s %s; the sweeper will", task, pk)
+        try:
+            model.objects.filter(pk=pk).update(next_attempt_at=clock.now())
+        except DatabaseError:  # then QUEUE_LOST_AFTER brings it back
+            logger.warning("could not mark %s %s for the sweeper", model.__name__, pk)
+
+
+def not_in_queue(received_status: str, *, stored_at: str = "received_at") -> Q:
+    """Stored rows no worker will get from the queue: the queue refused them, or lost them."""
+    now = clock.now()
+    refused = Q(status=received_status, next_attempt_at__lte=now)
+    lost = Q(status=received_status, **{f"{stored_at}__lt": now - QUEUE_LOST_AFTER})
+    return refused | lost

@@ -141,7 +141,10 @@ Q_CLUSTER = {
     "max_attempts": 1,  # our tasks record their own attempts and reschedule themselves
     "catch_up": False,
     "ack_failures": True,
-    "save_limit": 1000,
+    # Successful task results are not kept: nobody reads them (our work rows record every
+    # outcome), and keeping them cost the monitor a locked read of all saved results per task
+    # (#15). Failures are always kept.
+    "save_limit": -1,
     "label": "Task queue",
 }
 if REDIS_URL:

@@ -10,17 +10,15 @@ import hashlib
 import json
 import logging
 import secrets
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_noop
 
 from askpro import metrics
 from askpro.api import error_body, success_body
-from askpro.inbox import inbox_store, inbox_work
+from askpro.inbox import inbox_store, inbox_work, not_in_queue
 from askpro.work import PermanentFailure
 from booking.calendar import CalendarMessage, calendar_for
 from booking.calendar.calcom import notice_from
@@ -28,7 +26,6 @@ from booking.calendar_sync import calendar_booking_apply
 from booking.errors import ErrorType, calendar_failures
 from booking.models import Appointment, CalendarNotice, WorkStatus
 from companies.models import Company
-from core import clock
 
 logger = logging.getLogger(__name__)
 PROCESS_TASK = "booking.tasks.process_calendar_notice"
@@ -105,9 +102,8 @@ def _counted(row: CalendarNotice, status: str) -> None:
 
 
 def calendar_notices_due() -> list[int]:
-    """Due retries, abandoned claims, and notices nobody picked up within a minute."""
-    stale = clock.now() - timedelta(minutes=1)
-    return WORK.due(extra=Q(status=WorkStatus.RECEIVED, received_at__lt=stale))
+    """Due retries, abandoned claims, and notices the queue never had (askpro.inbox)."""
+    return WORK.due(extra=not_in_queue(WorkStatus.RECEIVED))
 
 
 # Marked for translation, kept English here: commands print it as is, admin shows it translated.

@@ -11,10 +11,8 @@ An outcome reached while the caller still waits in the call is said there, never
 import logging
 from datetime import timedelta
 
-from django.db.models import Q
-
 from askpro.api import error_body, success_body
-from askpro.inbox import inbox_store
+from askpro.inbox import inbox_store, not_in_queue
 from askpro.work import PermanentFailure, RetriedWork
 from booking.create import KEPT_FOR_RETRY
 from booking.models import AppointmentSource, AppointmentStatus, BookingRequest, WorkStatus
@@ -117,6 +115,5 @@ def _failure_result(row: Notification, reason: str) -> dict:
 
 
 def notifications_due() -> list[int]:
-    """Due retries, abandoned claims, and stored notifications nobody picked up within a minute."""
-    stale = clock.now() - timedelta(minutes=1)
-    return WORK.due(extra=Q(status=WorkStatus.RECEIVED, created_at__lt=stale))
+    """Due retries, abandoned claims, and stored notifications the queue never had (askpro.inbox)."""
+    return WORK.due(extra=not_in_queue(WorkStatus.RECEIVED, stored_at="created_at"))

@@ -1,18 +1,14 @@
 """Processing of stored Retell events: idempotent, safe to run twice, never loses an event."""
 
 import json
-from datetime import timedelta
-
-from django.db.models import Q
 
 from askpro import metrics
 from askpro.api import error_body, success_body
-from askpro.inbox import inbox_work
+from askpro.inbox import inbox_work, not_in_queue
 from booking.customers import customer_upsert
 from companies.models import Branch
 from companies.phone_lookup import phone_number_owner
 from companies.validators import normalize_e164
-from core import clock
 from telephony.booking_wish import merged_variables
 from telephony.call_branch import call_branch
 from telephony.calls import call_upsert
@@ -110,6 +106,5 @@ def _result(event, *, failure: str = "", customer=None, outcome: BookingOutcome 
 
 
 def webhook_events_due() -> list[int]:
-    """Due retries, abandoned claims, and received events nobody picked up within a minute."""
-    stale = clock.now() - timedelta(minutes=1)
-    return WORK.due(extra=Q(status=WebhookEventStatus.RECEIVED, received_at__lt=stale))
+    """Due retries, abandoned claims, and received events the queue never had (askpro.inbox)."""
+    return WORK.due(extra=not_in_queue(WebhookEventStatus.RECEIVED))

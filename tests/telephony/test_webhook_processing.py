@@ -241,10 +241,26 @@ def test_a_worker_that_died_leaves_the_event_to_the_sweeper(clinic, deliver, mon
     assert event.status == WebhookEventStatus.PROCESSED
 
 
-def test_an_event_never_enqueued_is_picked_up_after_a_minute(clinic, deliver):
+def test_an_event_the_queue_refused_is_picked_up_at_the_next_sweep(
+    clinic, deliver, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("askpro.inbox.enqueue", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):  # enqueued after the commit, as served
+        deliver(clinic, webhook_payload("call_started"))
+    assert webhook_events_due() == [WebhookEvent.objects.get().pk]
+
+
+def test_an_event_waiting_in_the_queue_is_left_to_it_until_the_queue_must_have_lost_it(clinic, deliver):
+    """A backlog is not a loss: re-queueing merely waiting events doubles the work (#15)."""
+    from askpro.inbox import QUEUE_LOST_AFTER
+
     deliver(clinic, webhook_payload("call_started"))
+    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(minutes=5))
     assert webhook_events_due() == []
-    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(minutes=2))
+    WebhookEvent.objects.update(received_at=timezone.now() - QUEUE_LOST_AFTER - timedelta(seconds=1))
     assert webhook_events_due() == [WebhookEvent.objects.get().pk]
 
 
