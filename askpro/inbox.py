@@ -76,3 +76,22 @@ def not_in_queue(received_status: str, *, stored_at: str = "received_at") -> Q:
     refused = Q(status=received_status, next_attempt_at__lte=now)
     lost = Q(status=received_status, **{f"{stored_at}__lt": now - QUEUE_LOST_AFTER})
     return refused | lost
+
+
+PRUNE_BATCH = 5000  # rows per DELETE: short transactions, however large the backlog of old rows
+
+
+def inbox_prune(model, *, done_status: str, stored_at: str) -> int:
+    """Delete rows that ended well more than INBOX_KEEP_DAYS ago, in batches; failed and waiting
+    rows stay for staff. Keeps the inboxes (and their indexes) the size of recent traffic (#15);
+    what a processed row held lives on in the calls and appointments it made."""
+    from django.conf import settings
+
+    cutoff = clock.now() - timedelta(days=settings.INBOX_KEEP_DAYS)
+    old = model.objects.filter(status=done_status, **{f"{stored_at}__lt": cutoff})
+    removed = 0
+    while batch := list(old.values_list("pk", flat=True)[:PRUNE_BATCH]):
+        removed += model.objects.filter(pk__in=batch).delete()[0]
+    if removed:
+        logger.info("pruned %d %s rows older than %d days", removed, model.__name__, settings.INBOX_KEEP_DAYS)
+    return removed

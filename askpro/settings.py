@@ -280,6 +280,9 @@ RETELL_ALLOWED_IPS = env.list("RETELL_ALLOWED_IPS", default=[])
 RETELL_RATE_LIMIT = env.int("RETELL_RATE_LIMIT", default=env.int("RETELL_WEBHOOK_RATE_LIMIT", default=600))
 RETELL_WEBHOOK_MAX_BYTES = env.int("RETELL_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# Processed inbox and outbox rows (Retell events, Cal.com notices, sent texts) are deleted after
+# this many days by a daily task; failed ones stay for staff.
+INBOX_KEEP_DAYS = env.int("INBOX_KEEP_DAYS", default=30)
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
 
 # Texts to callers who heard "noted" (notifications): the sender class (the default only logs;

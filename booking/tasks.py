@@ -3,10 +3,11 @@
 import logging
 
 from askpro.correlation import bound
+from askpro.inbox import inbox_prune
 from askpro.queues import enqueue
 from booking.availability import availability_prefetch
 from booking.changes import appointment_changes_due
-from booking.models import AppointmentChange, BookingRequest
+from booking.models import AppointmentChange, BookingRequest, CalendarNotice, WorkStatus
 from booking.notices import calendar_notice_process, calendar_notices_due
 from booking.reconcile import calendars_reconcile
 from booking.requests import booking_requests_due
@@ -86,3 +87,8 @@ def prefetch_availability(company_id: int, branch_id: int) -> None:
             availability_prefetch(company=branch.company, branch=branch)
         except BookingError as exc:
             logger.info("availability prefetch for branch %s skipped: %s", branch_id, exc.error_type)
+
+
+def prune_calendar_notices() -> int:
+    """Daily: forget applied Cal.com notices older than INBOX_KEEP_DAYS."""
+    return inbox_prune(CalendarNotice, done_status=WorkStatus.SUCCEEDED, stored_at="received_at")

@@ -3,6 +3,7 @@
 import logging
 
 from askpro.correlation import bound
+from askpro.inbox import inbox_prune
 from askpro.queues import enqueue
 from notifications.services import SEND_TASK, notification_send, notifications_due
 
@@ -23,3 +24,11 @@ def requeue_due_notifications() -> int:
         if due:
             logger.info("re-queued %d notifications", len(due))
         return len(due)
+
+
+def prune_notifications() -> int:
+    """Daily: forget sent texts older than INBOX_KEEP_DAYS."""
+    from booking.models import WorkStatus
+    from notifications.models import Notification
+
+    return inbox_prune(Notification, done_status=WorkStatus.SUCCEEDED, stored_at="created_at")

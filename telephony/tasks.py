@@ -3,7 +3,9 @@
 import logging
 
 from askpro.correlation import bound
+from askpro.inbox import inbox_prune
 from askpro.queues import enqueue
+from telephony.models import WebhookEvent, WebhookEventStatus
 from telephony.services import webhook_event_process, webhook_events_due
 
 logger = logging.getLogger(__name__)
@@ -23,3 +25,8 @@ def requeue_due_webhook_events() -> int:
         if due:
             logger.info("re-queued %d webhook events", len(due))
         return len(due)
+
+
+def prune_webhook_events() -> int:
+    """Daily: forget processed Retell events older than INBOX_KEEP_DAYS."""
+    return inbox_prune(WebhookEvent, done_status=WebhookEventStatus.PROCESSED, stored_at="received_at")
