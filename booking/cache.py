@@ -78,6 +78,17 @@ def availability_invalidate(company_id: int, event_type_id: int, *moments: datet
         _bump(_day_version_key(company_id, event_type_id, day))
 
 
+def branch_availability_invalidate(
+    company_id: int, branch, event_type_id: int | None, *moments: datetime
+) -> None:
+    """Forget the days around `moments` in every event type of the branch (its own and its
+    services', which share hosts), and in `event_type_id` (the one booked) if it is another."""
+    from companies.services_offered import event_type_ids_of
+
+    for each in event_type_ids_of(branch) | ({event_type_id} if event_type_id else set()):
+        availability_invalidate(company_id, each, *moments)
+
+
 def _bump(key: str) -> None:
     try:
         cache.incr(key)

@@ -54,8 +54,7 @@ def calendar_booking_apply(
             appointment.save()
         if previous is not None and previous.pk != appointment.pk:
             _link(previous, appointment)
-    if appointment.event_type_id:
-        cache.availability_invalidate(company.pk, appointment.event_type_id, *touched)
+    cache.branch_availability_invalidate(company.pk, appointment.branch, appointment.event_type_id, *touched)
     return appointment
 
 

@@ -20,6 +20,7 @@ from askpro.work import RetriedWork, failure_reason, is_transient
 from booking.errors import BookingError, ErrorType, failure_from
 from booking.models import WorkStatus
 from core import clock
+from integrations.deadline import seconds_left
 from integrations.errors import CircuitOpen, IntegrationError, RateLimited, TransientError
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,9 @@ def await_first(
 ):
     """The outcome of the first of two identical writes, for the second: waits while the first
     is at work, takes the row over if its worker died, retries it if it is waiting to."""
-    deadline = time.monotonic() + (AWAIT_SECONDS if timeout is None else timeout)
+    wait = AWAIT_SECONDS if timeout is None else timeout
+    left = seconds_left()  # a live call's re-send answers before Retell gives up on it
+    deadline = time.monotonic() + (min(wait, max(0.0, left - 0.2)) if left is not None else wait)
     while row.status == WorkStatus.PROCESSING:
         lease_ran_out = row.lease_until and row.lease_until < clock.now()
         if lease_ran_out and take_over(row, work=work):

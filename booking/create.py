@@ -184,7 +184,9 @@ def _booked(request: BookingRequest, booking: BookingInput, made: CalendarBookin
     with transaction.atomic():
         appointment.save(update_fields=[*TAKEN_FIELDS, "attempts", "failure_reason", "updated_at"])
         WORK.end(request, BookingRequestStatus.SUCCEEDED, result=booked.as_envelope())
-    cache.availability_invalidate(request.company_id, booking.event_type_id, made.start)
+    cache.branch_availability_invalidate(
+        request.company_id, appointment.branch, booking.event_type_id, made.start
+    )
     metrics.booking_total.labels("pending" if made.pending else "booked").inc()
     metrics.appointments_created_total.labels(booking.source).inc()
     return booked

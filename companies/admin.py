@@ -81,7 +81,8 @@ class BranchForm(forms.ModelForm):
             return ""
         number = normalize_e164(typed)
         owner = PhoneNumber.objects.filter(number=number).values_list("company_id", flat=True).first()
-        company_id = self.instance.company_id
+        chosen = self.cleaned_data.get("company")  # a superuser's form names it; staff's is set
+        company_id = chosen.pk if chosen else self.instance.company_id
         if owner is not None and owner != company_id:
             # Never tell one tenant that another one has this number.
             raise ValidationError(_("This number cannot be used."))

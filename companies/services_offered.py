@@ -34,3 +34,10 @@ def _normalised(said: str) -> str:
 
 def _contains(text: str, words: set[str], name: str) -> bool:
     return name in words or (" " in name and name in text)
+
+
+def event_type_ids_of(branch: Branch) -> set[int]:
+    """Every Cal.com event type the branch books in: its own and its services'. They usually
+    share hosts, so a booking in one takes the slot in the others too."""
+    ids = set(branch.services.filter(is_active=True).values_list("calcom_event_type_id", flat=True))
+    return ids | ({branch.calcom_event_type_id} if branch.calcom_event_type_id else set())

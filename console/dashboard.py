@@ -116,10 +116,11 @@ def _figures(branch: Branch, calls: dict, bookings: dict) -> BranchFigures:
 
 def booking_funnel(company: Company | None, since: datetime) -> Funnel:
     calls = _scoped(Call.objects.filter(started_at__gte=since), company)
+    # distinct: the appointments join repeats a call once per appointment it has.
     stages = calls.aggregate(
-        calls=Count("pk"),
-        asked=Count("pk", filter=Q(availability_checks__gt=0)),
-        offered=Count("pk", filter=Q(slots_offered__gt=0)),
+        calls=Count("pk", distinct=True),
+        asked=Count("pk", filter=Q(availability_checks__gt=0), distinct=True),
+        offered=Count("pk", filter=Q(slots_offered__gt=0), distinct=True),
         booked=Count("pk", filter=Q(appointments__status__in=LIVE_STATES), distinct=True),
     )
     failed = _scoped(BookingRequest.objects.filter(status=WorkStatus.FAILED, created_at__gte=since), company)

@@ -135,6 +135,13 @@ def attention_book_view(site, request, subject: str):
             idempotency_key=f"attention:{subject}:{start}",
         )
     except BookingError as exc:
+        if exc.queued:  # kept: a worker books it once Cal.com answers; do not book another
+            note = _("Booking noted by %(user)s; it is made once Cal.com answers.") % {
+                "user": request.user.get_username()
+            }
+            attention_follow_up(item, note=note, user=request.user)
+            messages.warning(request, note)
+            return _back_to_list()
         reason = booking_failure_reason(exc.error_type, exc.message)
         messages.error(request, _("Not booked: %(reason)s") % {"reason": reason})
         return _back_to_list()

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db.models import F, Q
 
 from core import clock
-from integrations.errors import CircuitOpen, IntegrationError, RateLimited, TransientError
+from integrations.errors import CircuitOpen, DeadlinePassed, IntegrationError, RateLimited, TransientError
 from integrations.models import BreakerState, CircuitBreakerState
 
 T = TypeVar("T")
@@ -94,6 +94,9 @@ class CircuitBreaker:
         permit = self._acquire()
         try:
             result = fn(*args, **kwargs)
+        except DeadlinePassed:
+            self._release(permit)  # our clock, not the service's health
+            raise
         except TransientError:
             self._record_failure(permit)
             raise

@@ -67,6 +67,12 @@ class TransientError(IntegrationError):
         self.request_sent = request_sent
 
 
+class DeadlinePassed(TransientError):
+    """Our own deadline ran out (integrations/deadline.py): no time was left to ask, or the
+    answer took longer than the time that was left. Says nothing about the service's health,
+    so the breaker counts it neither way."""
+
+
 class RateLimited(IntegrationError):
     """429: wait `retry_after` seconds (None when the service did not say)."""
 

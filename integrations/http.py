@@ -18,7 +18,7 @@ from urllib3.exceptions import NewConnectionError
 
 from core import clock
 from integrations.deadline import TOO_LITTLE_TIME, seconds_left
-from integrations.errors import BadRequest, IntegrationError, RateLimited, TransientError
+from integrations.errors import BadRequest, DeadlinePassed, IntegrationError, RateLimited, TransientError
 from integrations.holds import hold_key, vendor_hold, vendor_hold_left
 from integrations.metrics import api_duration_seconds
 
@@ -96,6 +96,7 @@ class JsonHttpClient:
 
     def _send(self, method, path, template, *, headers, params, body, form=None) -> requests.Response:
         timeout = self._timeout_now(method, template)
+        cut_short = timeout != self._timeout
         try:
             return self._session.request(
                 method,
@@ -106,6 +107,13 @@ class JsonHttpClient:
                 data=form,
                 timeout=timeout,
             )
+        except requests.Timeout as exc:
+            if cut_short:  # the deadline's shortened timeout, not the service's slowness
+                message = f"{type(exc).__name__} on {method} {template} (deadline)"
+                raise DeadlinePassed(
+                    message, service=self.service, request_sent=may_have_been_sent(exc)
+                ) from None
+            raise transport_error(exc, service=self.service, method=method, path=template) from None
         except requests.RequestException as exc:
             # `from None`: the original's text holds the full URL and query (an attendee's email).
             raise transport_error(exc, service=self.service, method=method, path=template) from None
@@ -128,7 +136,7 @@ class JsonHttpClient:
             return self._timeout
         if left < TOO_LITTLE_TIME:
             message = f"no time left for {method} {template}"
-            raise TransientError(message, service=self.service, request_sent=False)
+            raise DeadlinePassed(message, service=self.service, request_sent=False)
         connect, read = self._timeout
         return (min(connect, left), min(read, left))
 

@@ -39,7 +39,7 @@ from integrations.calcom.client import (
     BookingGone,
 )
 from integrations.deadline import too_late_for
-from integrations.errors import IntegrationError, TransientError
+from integrations.errors import CircuitOpen, IntegrationError, RateLimited, TransientError
 from integrations.resilience import Gateway
 
 logger = logging.getLogger(__name__)
@@ -100,6 +100,9 @@ class CalcomCalendar:
                     raise  # someone else's booking holds the slot
                 if attempt == BOOK_ATTEMPTS or too_late_for(0):
                     raise _as_possibly_sent(exc, maybe_sent) from exc
+            except (RateLimited, CircuitOpen) as exc:
+                # Not sent now; but an earlier attempt may have arrived: the retry must look first.
+                raise _as_possibly_sent(exc, maybe_sent) from exc
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def _find_after_ambiguous(self, new: NewBooking) -> CalendarBooking | None:
@@ -368,10 +371,10 @@ def _event_type(event_type: dict, team_id: int | None) -> EventType:
     )
 
 
-def _as_possibly_sent(exc: TransientError, maybe_sent: bool) -> TransientError:
+def _as_possibly_sent(exc: IntegrationError, maybe_sent: bool) -> IntegrationError:
     """The last failure, but saying an earlier attempt may have arrived when one may have: whoever
     tries again later must look the booking up first."""
-    if exc.request_sent or not maybe_sent:
+    if not maybe_sent or getattr(exc, "request_sent", False):
         return exc
     return TransientError(exc.message, service=exc.service, status=exc.status, request_sent=True)
 

@@ -118,3 +118,29 @@ def test_after_a_booking_another_days_question_is_still_a_hit_and_the_booked_day
     calcom.add("GET", f"{BASE}/slots", json=_free())
     booked_day = availability_get(company=company, branch=branch, date_from=day, date_to=day)
     assert len(calcom.calls) == asked + 1 and booked_day.slots == []
+
+
+def test_a_booking_also_forgets_the_day_in_the_branchs_other_services(company, branch, calcom):
+    """The services of a branch share its hosts: a slot booked in one is gone in the others."""
+    import json
+
+    from booking.services import booking_create
+    from companies.models import Service
+    from tests.calcom_fakes import booking_output
+
+    Service.objects.create(branch=branch, name_de="Kontrolle", calcom_event_type_id=77)
+    day = timeline.booking_day()
+    calcom.add("GET", f"{BASE}/slots", json=_free((day, "10:00")))
+    availability_get(company=company, branch=branch, date_from=day, date_to=day, service="Kontrolle")
+    start = timeline.utc(day, "10:00")
+
+    def created(request):
+        sent = json.loads(request.body)
+        made = booking_output(start=start, end=start + timedelta(minutes=30), metadata=sent["metadata"])
+        return 201, {}, json.dumps(made)
+
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=created)
+    booking_create(company=company, branch=branch, start=start, name="Jana", phone="0151 12345678")
+    calcom.add("GET", f"{BASE}/slots", json=_free())
+    again = availability_get(company=company, branch=branch, date_from=day, date_to=day, service="Kontrolle")
+    assert again.slots == [] and [c.request.method for c in calcom.calls] == ["GET", "POST", "GET"]

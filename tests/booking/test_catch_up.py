@@ -91,3 +91,21 @@ def test_a_lookup_throttled_after_an_ambiguous_post_still_counts_as_maybe_sent(c
     booking_request_retry(booking_request=request)
 
     assert [c.request.method for c in calcom.calls] == ["POST", "GET", "GET", "POST"]  # looked up first
+
+
+def test_a_refusal_after_an_ambiguous_post_still_counts_as_maybe_sent(company, calcom, pinned_clock):
+    """POST 500 (it may have booked), lookup: nothing yet, POST again: 429. The 429 sent nothing,
+    but the first POST may have arrived: the retry must look it up before it posts (#13)."""
+    calcom.add("POST", f"{BASE}/bookings", json=fixture("error_internal"), status=500)
+    calcom.add("GET", f"{BASE}/bookings", json=bookings_list())
+    calcom.add("POST", f"{BASE}/bookings", json=THROTTLED, status=429, headers={"Retry-After": "5"})
+    _book(company)
+    request = BookingRequest.objects.get()
+    assert request.attempts == 1
+
+    pinned_clock.shift(timedelta(seconds=6))
+    calcom.add("GET", f"{BASE}/bookings", json=bookings_list())
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=_created)
+    booking_request_retry(booking_request=request)
+
+    assert [c.request.method for c in calcom.calls] == ["POST", "GET", "POST", "GET", "POST"]

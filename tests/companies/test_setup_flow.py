@@ -121,3 +121,23 @@ def test_staff_see_the_company_but_no_key_inputs(client, alice, company_a):
     client.force_login(alice)
     page = client.get(reverse("admin:companies_company_change", args=[company_a.pk])).content.decode()
     assert "new_calcom_api_key" not in page and "Set-up check" in page
+
+
+def test_a_superuser_gives_a_new_branch_the_companys_own_unassigned_number(client, charlie, company_a):
+    from companies.models import PhoneNumber
+
+    PhoneNumber.objects.create(company=company_a, number="+493099999999", is_active=False)
+    client.force_login(charlie)
+    response = client.post(
+        "/admin/companies/branch/add/",
+        {
+            "company": company_a.pk,
+            "name": "Alpha Nord",
+            "phone_number": "030 99999999",
+            "is_active": "on",
+            **_inline("services", []),
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    number = PhoneNumber.objects.get(number="+493099999999")
+    assert number.branch.name == "Alpha Nord" and number.is_active

@@ -206,3 +206,24 @@ def test_garbage_in_the_forms_is_a_clear_answer_not_a_500(client, alice, company
         assert response.status_code == 200
     assert client.post(reverse("admin:attention_follow_up", args=["bookingrequest:x"])).status_code == 404
     assert client.get(reverse("admin:attention_follow_up", args=[_subject(failed)])).status_code == 405
+
+
+def test_a_booking_cal_com_cannot_take_now_is_noted_not_refused(
+    client, wire, alice, company_a, failed_booking
+):
+    """Cal.com away: the wish is kept and a worker books it later. Staff are told so, and the item
+    is settled, so nobody books the caller a second time."""
+    failed = failed_booking(company_a)
+    down = {"statusCode": 503, "message": "down"}
+    wire.post(f"{CALCOM}/bookings", json=down, status=503)
+    wire.get(f"{CALCOM}/bookings", json=down, status=503)
+    client.force_login(alice)
+    response = client.post(
+        reverse("admin:attention_book", args=[_subject(failed)]),
+        {"alternative": timeline.at(timeline.booking_day(), "14:00").isoformat()},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Not booked" not in page and "it is made once Cal.com answers" in page
+    assert FollowUp.objects.filter(subject=_subject(failed)).exists()
+    assert BookingRequest.objects.filter(status="retrying").count() == 1

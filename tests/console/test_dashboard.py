@@ -122,3 +122,22 @@ def test_a_user_without_a_company_sees_no_figures(client, db):
     context = _context(client, loner)
     assert "branches" not in context
     assert "not a member of any company" in client.get("/admin/").content.decode()
+
+
+def test_a_call_with_several_appointments_counts_once_in_the_funnel(client, alice, company_a):
+    branch = company_a.branches.get()
+    call = CallFactory(
+        company=company_a, branch=branch, started_at=clock.now(), availability_checks=2, slots_offered=4
+    )
+    for days, status in (
+        (2, AppointmentStatus.BOOKED),
+        (3, AppointmentStatus.CANCELLED),
+        (4, AppointmentStatus.FAILED),
+    ):
+        call.appointments.add(
+            AppointmentFactory(
+                company=company_a, branch=branch, status=status, start=clock.now() + timedelta(days=days)
+            )
+        )
+    funnel = _context(client, alice)["funnel"]
+    assert (funnel.calls, funnel.asked, funnel.offered, funnel.booked) == (1, 1, 1, 1)

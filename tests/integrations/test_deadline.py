@@ -66,3 +66,20 @@ def test_an_inner_deadline_never_extends_an_outer_one():
             assert seconds_left() <= 1.0
         assert seconds_left() <= 1.0
     assert seconds_left() is None
+
+
+@pytest.mark.django_db
+def test_a_deadline_running_out_is_not_held_against_the_service(hanging_server):
+    """Our clock, not Cal.com's health: the shared breaker stays closed for every tenant."""
+    from integrations.breaker import breaker_for
+    from integrations.resilience import Gateway
+
+    gateway = Gateway(
+        CalcomClient(api_key="cal_live_test", base_url=hanging_server), breaker_for("calcom:test")
+    )
+    for _ in range(6):
+        with deadline_within(0.0), pytest.raises(TransientError):
+            gateway.write("list_event_types")
+    with deadline_within(0.2), pytest.raises(TransientError):
+        gateway.write("list_event_types")  # cut short by the deadline while Cal.com is silent
+    assert breaker_for("calcom:test").state() == "closed"
