@@ -73,9 +73,26 @@ def _enqueue(model, task: str, pk: int, queue: str) -> None:
 def not_in_queue(received_status: str, *, stored_at: str = "received_at") -> Q:
     """Stored rows no worker will get from the queue: the queue refused them, or lost them."""
     now = clock.now()
+    # Refused, or handed back by a sweep that long ago and still not taken (inbox_requeue).
     refused = Q(status=received_status, next_attempt_at__lte=now)
-    lost = Q(status=received_status, **{f"{stored_at}__lt": now - QUEUE_LOST_AFTER})
+    lost = Q(
+        status=received_status, next_attempt_at__isnull=True, **{f"{stored_at}__lt": now - QUEUE_LOST_AFTER}
+    )
     return refused | lost
+
+
+def inbox_requeue(model, due: list[int], *, task: str, queue: str, received_status: str) -> int:
+    """The sweepers' one step: hand `due` rows (model.pk) to the queue again. A stored row
+    handed back counts as queued for QUEUE_LOST_AFTER, so a backlog does not get it queued
+    again every minute."""
+    for pk in due:
+        enqueue(task, pk, queue=queue)
+    model.objects.filter(pk__in=due, status=received_status).update(
+        next_attempt_at=clock.now() + QUEUE_LOST_AFTER
+    )
+    if due:
+        logger.info("re-queued %d %s rows", len(due), model.__name__)
+    return len(due)
 
 
 PRUNE_BATCH = 5000  # rows per DELETE: short transactions, however large the backlog of old rows

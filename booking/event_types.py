@@ -38,12 +38,15 @@ def event_type_check(*, company: Company, branch: Branch) -> EventType:
     return match
 
 
-def phone_only_bookable(*, company: Company, branch: Branch, ask: bool = True) -> bool | None:
+def phone_only_bookable(
+    *, company: Company, branch: Branch, ask: bool = True, event_type_id: int | None = None
+) -> bool | None:
     """Whether a caller who gives only a phone number can be booked in the branch's event type:
     it collects a phone and does not require an email (Cal.com's default event type does). From
     the cached event types; with `ask=False` (the inbound webhook, which must answer at once)
     Cal.com is not asked on a miss. None: not known now (no event type, Cal.com unreachable)."""
-    if not branch.calcom_event_type_id:
+    event_type_id = event_type_id or branch.calcom_event_type_id  # a service's, or the branch's
+    if not event_type_id:
         return None
     cached = cache.event_types_get(company.pk)
     try:
@@ -56,5 +59,5 @@ def phone_only_bookable(*, company: Company, branch: Branch, ask: bool = True) -
         )
     except BookingError:
         return None
-    match = next((e for e in known if e.id == branch.calcom_event_type_id), None)
+    match = next((e for e in known if e.id == event_type_id), None)
     return match.phone_only_bookable if match else None

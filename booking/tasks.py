@@ -3,8 +3,7 @@
 import logging
 
 from askpro.correlation import bound
-from askpro.inbox import inbox_prune
-from askpro.queues import enqueue
+from askpro.inbox import inbox_prune, inbox_requeue
 from booking.availability import availability_prefetch
 from booking.changes import appointment_changes_due
 from booking.models import AppointmentChange, BookingRequest, CalendarNotice, WorkStatus
@@ -57,12 +56,13 @@ def process_calendar_notice(notice_id: int) -> dict:
 def requeue_due_calendar_notices() -> int:
     """Every minute: hand due retries and stuck notices back to the webhooks queue."""
     with bound():
-        due = calendar_notices_due()
-        for notice_id in due:
-            enqueue("booking.tasks.process_calendar_notice", notice_id, queue="webhooks")
-        if due:
-            logger.info("re-queued %d calendar notices", len(due))
-        return len(due)
+        return inbox_requeue(
+            CalendarNotice,
+            calendar_notices_due(),
+            task="booking.tasks.process_calendar_notice",
+            queue="webhooks",
+            received_status=WorkStatus.RECEIVED,
+        )
 
 
 def reconcile_calendars() -> int:

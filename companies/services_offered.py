@@ -28,6 +28,12 @@ def service_named(branch: Branch, said: str) -> Service | None:
     return mentioned[0] if len(mentioned) == 1 else None
 
 
+def service_event_type(branch: Branch, said: str) -> int | None:
+    """The event type of the service `said` names; None when it names none of the branch's."""
+    service = service_named(branch, said)
+    return service.calcom_event_type_id if service else None
+
+
 def _normalised(said: str) -> str:
     return re.sub(r"[^\w\s-]", " ", str(said or "").lower()).strip()
 

@@ -3,8 +3,7 @@
 import logging
 
 from askpro.correlation import bound
-from askpro.inbox import inbox_prune
-from askpro.queues import enqueue
+from askpro.inbox import inbox_prune, inbox_requeue
 from notifications.services import SEND_TASK, notification_send, notifications_due
 
 logger = logging.getLogger(__name__)
@@ -17,13 +16,17 @@ def send_notification(notification_id: int) -> dict:
 
 def requeue_due_notifications() -> int:
     """Every minute: hand due retries and stuck notifications back to the notifications queue."""
+    from booking.models import WorkStatus
+    from notifications.models import Notification
+
     with bound():
-        due = notifications_due()
-        for notification_id in due:
-            enqueue(SEND_TASK, notification_id, queue="notifications")
-        if due:
-            logger.info("re-queued %d notifications", len(due))
-        return len(due)
+        return inbox_requeue(
+            Notification,
+            notifications_due(),
+            task=SEND_TASK,
+            queue="notifications",
+            received_status=WorkStatus.RECEIVED,
+        )
 
 
 def prune_notifications() -> int:

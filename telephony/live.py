@@ -24,7 +24,7 @@ from booking.services import (
     phone_only_bookable,
 )
 from companies.models import Branch
-from companies.services_offered import services_of
+from companies.services_offered import service_event_type, services_of
 from core.wording import not_understood, say, spoken_day, spoken_list, spoken_time, spoken_when
 from telephony.booking_wish import ALIASES
 from telephony.calls import call_appointment_link
@@ -131,7 +131,7 @@ def _alternative_label(ctx: LiveContext, wish: datetime, option: Slot) -> str:
 def book_appointment_live(ctx: LiveContext, args: dict) -> dict:
     branch = _branch(ctx)
     wish = ctx.wall_clock(args.get("date"), args.get("time"))
-    if not args.get("email") and phone_only_bookable(company=ctx.company, branch=branch, ask=False) is False:
+    if not args.get("email") and _needs_email(ctx, branch, args.get("service")):
         return _email_needed(ctx)  # Cal.com would refuse the caller's number alone
     notes = "; ".join(str(args[k]).strip() for k in ("service", "notes") if args.get(k))
     try:
@@ -250,6 +250,13 @@ def _which_service(ctx: LiveContext) -> dict:
     names = [service.name_in(ctx.language) for service in services_of(ctx.branch)]
     message = say("which_service", ctx.language, services=spoken_list(names, ctx.language, joiner="and"))
     return refusal(ErrorType.VALIDATION, message, fields=["service"], services=names)
+
+
+def _needs_email(ctx: LiveContext, branch: Branch, service) -> bool:
+    """Whether the event type this booking would go to (the service's) requires an email."""
+    event_type_id = service_event_type(branch, str(service)) if service else None
+    bookable = phone_only_bookable(company=ctx.company, branch=branch, ask=False, event_type_id=event_type_id)
+    return bookable is False
 
 
 def _email_needed(ctx: LiveContext) -> dict:

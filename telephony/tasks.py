@@ -3,8 +3,7 @@
 import logging
 
 from askpro.correlation import bound
-from askpro.inbox import inbox_prune
-from askpro.queues import enqueue
+from askpro.inbox import inbox_prune, inbox_requeue
 from telephony.models import WebhookEvent, WebhookEventStatus
 from telephony.services import webhook_event_process, webhook_events_due
 
@@ -19,12 +18,13 @@ def process_webhook_event(event_id: int) -> dict:
 def requeue_due_webhook_events() -> int:
     """Every minute: hand due retries and stuck events back to the webhooks queue."""
     with bound():
-        due = webhook_events_due()
-        for event_id in due:
-            enqueue("telephony.tasks.process_webhook_event", event_id, queue="webhooks")
-        if due:
-            logger.info("re-queued %d webhook events", len(due))
-        return len(due)
+        return inbox_requeue(
+            WebhookEvent,
+            webhook_events_due(),
+            task="telephony.tasks.process_webhook_event",
+            queue="webhooks",
+            received_status=WebhookEventStatus.RECEIVED,
+        )
 
 
 def prune_webhook_events() -> int:

@@ -33,7 +33,6 @@ def twilio(settings):
 def worker(monkeypatch, django_capture_on_commit_callbacks):
     """Tasks enqueued after commit run at once, as the worker would run them."""
     monkeypatch.setattr("askpro.inbox.enqueue", lambda func, *args, queue: import_string(func)(*args))
-    monkeypatch.setattr("notifications.tasks.enqueue", lambda func, *args, queue: import_string(func)(*args))
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 

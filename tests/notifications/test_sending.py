@@ -44,7 +44,7 @@ def test_a_twilio_500_is_tried_again_later_then_sent(stored, wire, twilio, setti
     pinned_clock.move_to(stored.next_attempt_at + timedelta(seconds=1))
     wire.add_callback("POST", twilio_fakes.MESSAGES_URL, callback=twilio_fakes.accepted)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("notifications.tasks.enqueue", lambda func, pk, queue: sent.append((func, pk, queue)))
+        patch.setattr("askpro.inbox.enqueue", lambda func, pk, queue: sent.append((func, pk, queue)))
         assert requeue_due_notifications() == 1
     assert sent == [("notifications.tasks.send_notification", stored.pk, "notifications")]
     notification_send(notification_id=stored.pk)

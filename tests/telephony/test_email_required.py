@@ -87,3 +87,30 @@ def test_when_cal_com_refuses_for_the_missing_email_the_caller_is_asked_for_it(c
     answer = _book(client, clinic)
     assert answer["success"] is False
     assert answer["message"].startswith("Für diesen Termin brauche ich noch Ihre E-Mail-Adresse")
+
+
+def test_the_email_question_follows_the_chosen_services_event_type(client, clinic, calcom):
+    """The branch's own event type wants an email; the service the caller chose does not."""
+    from companies.models import Service
+
+    listed = _event_types(email_required=True)
+    phone_only = copy.deepcopy(listed["data"][0])
+    phone_only["id"] = 60
+    for field in phone_only["bookingFields"]:
+        if field["slug"] == "email":
+            field["required"], field["hidden"] = False, True
+    listed["data"].append(phone_only)
+    calcom.add("GET", f"{BASE}/event-types", json=listed)
+    event_types_list(company=clinic)
+    Service.objects.create(branch=clinic.branches.get(), name_de="Kontrolle", calcom_event_type_id=60)
+    start = timeline.utc(timeline.booking_day(), "10:00")
+
+    def created(request):
+        sent = json.loads(request.body)
+        assert sent["eventTypeId"] == 60 and "email" not in sent["attendee"]
+        made = booking_output(start=start, end=start + timedelta(minutes=30), metadata=sent["metadata"])
+        return 201, {}, json.dumps(made)
+
+    calcom.add_callback("POST", f"{BASE}/bookings", callback=created)
+    assert _book(client, clinic, service="Kontrolle")["success"] is True
+    assert _book(client, clinic)["data"]["email_required"] is True  # the branch's own needs one

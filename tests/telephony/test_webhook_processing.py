@@ -232,7 +232,7 @@ def test_a_worker_that_died_leaves_the_event_to_the_sweeper(clinic, deliver, mon
         status=WebhookEventStatus.PROCESSING, lease_until=timezone.now() - timedelta(seconds=1)
     )
     queued = []
-    monkeypatch.setattr("telephony.tasks.enqueue", lambda func, *args, queue: queued.append(args[0]))
+    monkeypatch.setattr("askpro.inbox.enqueue", lambda func, *args, queue: queued.append(args[0]))
     from telephony.tasks import requeue_due_webhook_events
 
     assert requeue_due_webhook_events() == 1 and queued == [event.pk]
@@ -317,3 +317,20 @@ def test_three_concurrent_deliveries_store_one_event_and_book_once(clinic, calco
     assert WebhookEvent.objects.count() == 1
     process_received()
     assert Appointment.objects.count() == 1 and len(calcom.calls) == 1
+
+
+def test_a_sweep_hands_a_stored_event_back_once_not_every_minute(clinic, deliver, monkeypatch, pinned_clock):
+    """Handed back to the queue, an event counts as queued again for a while: a backlog does not
+    get it queued once a minute until a worker reaches it (#15)."""
+    from askpro.inbox import QUEUE_LOST_AFTER
+    from telephony.tasks import requeue_due_webhook_events
+
+    deliver(clinic, webhook_payload("call_started"))
+    WebhookEvent.objects.update(received_at=timezone.now() - QUEUE_LOST_AFTER - timedelta(minutes=1))
+    queued = []
+    monkeypatch.setattr("askpro.inbox.enqueue", lambda func, *args, queue: queued.append(args[0]))
+    assert requeue_due_webhook_events() == 1
+    pinned_clock.shift(timedelta(minutes=1))
+    assert requeue_due_webhook_events() == 0
+    pinned_clock.shift(QUEUE_LOST_AFTER)
+    assert requeue_due_webhook_events() == 1 and len(queued) == 2
