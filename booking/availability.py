@@ -63,16 +63,18 @@ def free_slots(
     (any earlier question may have fetched them), else the days missing in one request to the
     calendar; and when the oldest cached day expires."""
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    known = cache.availability_days_get(company.pk, event_type_id, tz.key, days)
+    known, keys = cache.availability_days_get(company.pk, event_type_id, tz.key, days)
     missing = [day for day in days if day not in known]
     if missing:
-        known.update(_fetch_days(company, event_type_id, missing[0], missing[-1], tz))
+        known.update(_fetch_days(company, event_type_id, missing[0], missing[-1], tz, keys))
     slots = [Slot.from_dict(s) for day in days for s in known[day]["slots"]]
     cached_until = min(datetime.fromisoformat(known[day]["cached_until"]) for day in days)
     return slots, cached_until
 
 
-def _fetch_days(company: Company, event_type_id: int, first: date, last: date, tz: ZoneInfo) -> dict:
+def _fetch_days(
+    company: Company, event_type_id: int, first: date, last: date, tz: ZoneInfo, keys: dict[date, str]
+) -> dict:
     with calendar_failures(ErrorType.SERVICE_UNAVAILABLE):
         slots = calendar_for(company).free_slots(event_type_id=event_type_id, first=first, last=last, zone=tz)
     by_day: dict[date, list] = {first + timedelta(days=n): [] for n in range((last - first).days + 1)}
@@ -80,7 +82,7 @@ def _fetch_days(company: Company, event_type_id: int, first: date, last: date, t
         day = slot.start.astimezone(tz).date()
         if day in by_day:  # a day outside the question is not known whole: not kept
             by_day[day].append(slot.as_dict())
-    until = cache.availability_days_set(company.pk, event_type_id, tz.key, by_day).isoformat()
+    until = cache.availability_days_set(keys, by_day).isoformat()
     return {day: {"slots": day_slots, "cached_until": until} for day, day_slots in by_day.items()}
 
 

@@ -40,24 +40,23 @@ def _day_keys(company_id: int, event_type_id: int, zone: str, days: list[date]) 
 
 def availability_days_get(
     company_id: int, event_type_id: int, zone: str, days: list[date]
-) -> dict[date, dict]:
-    """The cached days among `days`: {day: {"slots": [...], "cached_until": iso}}; counted as a
-    hit only when every day asked for is there."""
+) -> tuple[dict[date, dict], dict[date, str]]:
+    """The cached days among `days` ({day: {"slots": [...], "cached_until": iso}}), counted as a
+    hit only when every day asked for is there; and each day's key, to store a fetch under."""
     keys = _day_keys(company_id, event_type_id, zone, days)
     found = cache.get_many(list(keys))
     _counted("availability", found if len(found) == len(keys) else None)
-    return {keys[key]: entry for key, entry in found.items()}
+    return {keys[key]: entry for key, entry in found.items()}, {day: key for key, day in keys.items()}
 
 
-def availability_days_set(
-    company_id: int, event_type_id: int, zone: str, slots_by_day: dict[date, list]
-) -> datetime:
-    """Store each day's slots (an empty list is a day known to be full); returns when they expire
-    (reported to callers as `cached_until`)."""
+def availability_days_set(keys: dict[date, str], slots_by_day: dict[date, list]) -> datetime:
+    """Store each day's slots (an empty list is a day known to be full) under the keys read
+    before the calendar was asked: a booking that bumped a day's version meanwhile leaves this
+    write under the old version, where no reader finds it. Returns when they expire (reported
+    to callers as `cached_until`)."""
     until = clock.now() + timedelta(seconds=AVAILABILITY_TTL)
-    keys = _day_keys(company_id, event_type_id, zone, list(slots_by_day))
     entries = {
-        key: {"slots": slots_by_day[day], "cached_until": until.isoformat()} for key, day in keys.items()
+        keys[day]: {"slots": slots, "cached_until": until.isoformat()} for day, slots in slots_by_day.items()
     }
     cache.set_many(entries, AVAILABILITY_TTL)
     return until

@@ -144,3 +144,24 @@ def test_a_booking_also_forgets_the_day_in_the_branchs_other_services(company, b
     calcom.add("GET", f"{BASE}/slots", json=_free())
     again = availability_get(company=company, branch=branch, date_from=day, date_to=day, service="Kontrolle")
     assert again.slots == [] and [c.request.method for c in calcom.calls] == ["GET", "POST", "GET"]
+
+
+def test_a_booking_made_while_slots_were_fetched_is_not_hidden_by_the_late_write(company, branch, calcom):
+    """The fetch started before the booking: what it brings back was true before it, so it is
+    stored where no question after the booking finds it."""
+    import json
+
+    from booking import cache as availability_cache
+    from tests.booking.conftest import EVENT_TYPE_ID
+
+    day = timeline.booking_day()
+
+    def slots_then_a_booking(request):
+        availability_cache.availability_invalidate(company.pk, EVENT_TYPE_ID, timeline.utc(day, "10:00"))
+        return 200, {}, json.dumps(_free((day, "10:00")))
+
+    calcom.add_callback("GET", f"{BASE}/slots", callback=slots_then_a_booking)
+    availability_get(company=company, branch=branch, date_from=day, date_to=day)
+    calcom.add("GET", f"{BASE}/slots", json=_free())
+    after = availability_get(company=company, branch=branch, date_from=day, date_to=day)
+    assert after.slots == [] and len(calcom.calls) == 2
