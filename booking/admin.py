@@ -20,7 +20,6 @@ from booking.notices import (
     calendar_notice_process,
     calendar_notices_connect,
     calendar_notices_url,
-    is_loopback,
 )
 from booking.reasons import booking_failure_reason
 from booking.results import Alternative
@@ -33,6 +32,7 @@ from booking.services import (
 )
 from companies.admin_scoping import CompanyScopedAdmin, RecordedWorkAdmin
 from companies.models import Branch, Company
+from core.public_url import is_loopback
 from core.readable import values_html
 from core.shown import shown_local
 

@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 import secrets
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
@@ -111,11 +110,6 @@ LOOPBACK_WARNING = gettext_noop(
     "PUBLIC_BASE_URL names this machine itself: only a Cal.com on this machine (the sandbox) can "
     "send there. In production set PUBLIC_BASE_URL to the address Cal.com reaches us at and connect again."
 )
-
-
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
 def calendar_notices_url(*, company: Company, base_url: str | None = None) -> str:

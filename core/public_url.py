@@ -9,13 +9,24 @@ from django.utils.translation import gettext as _
 LOCAL_NAMES = {"localhost", "localhost.localdomain"}
 
 
+def is_loopback(url: str) -> bool:
+    """Whether `url` names this machine itself (the sandbox, `make run`)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def public_url_problem(url: str) -> str | None:
     """Why Retell and Cal.com cannot call `url`; None when it looks like a public https address."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.scheme != "https":
         return _("%(url)s is not https: Retell and Cal.com call only public https addresses.") % {"url": url}
-    if not host or host in LOCAL_NAMES or host.endswith(".local"):
+    if not host or is_loopback(url) or host.endswith(".local"):
         return _("%(url)s names this machine: Retell and Cal.com cannot reach it.") % {"url": url}
     try:
         address = ipaddress.ip_address(host)

@@ -4,9 +4,10 @@ from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError
 
-from booking.notices import LOOPBACK_WARNING, calendar_notices_connect, calendar_notices_url, is_loopback
+from booking.notices import LOOPBACK_WARNING, calendar_notices_connect, calendar_notices_url
 from booking.services import BookingError
 from companies.commands import company_for_command
+from core.public_url import is_loopback
 
 
 class Command(BaseCommand):

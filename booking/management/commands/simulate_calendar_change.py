@@ -10,10 +10,10 @@ import requests
 from django.core.management.base import BaseCommand, CommandError
 
 from booking.models import Appointment
-from booking.notices import is_loopback
 from booking.scope import BOOKABLE_BRANCH
 from companies.commands import company_for_command
 from companies.demo import next_weekday
+from core.public_url import is_loopback
 from integrations.calcom.client import BOOKINGS_API_VERSION, SLOTS_API_VERSION, utc_timestamp
 
 
