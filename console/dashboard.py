@@ -5,12 +5,12 @@ weeks start on Monday)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from booking.calendar import calendar_breaker
 from booking.models import (
     Appointment,
     AppointmentSource,
@@ -143,7 +143,7 @@ def connection_health(company: Company) -> Health:
     events = WebhookEvent.objects.filter(company=company, status=WebhookEventStatus.PROCESSED)
     last_notice = notices.order_by("-processed_at").values_list("processed_at", flat=True).first()
     last_event = events.order_by("-processed_at").values_list("processed_at", flat=True).first()
-    calendar = breaker_for(f"calcom:{urlsplit(company.calcom_base_url).netloc}")
+    calendar = calendar_breaker(company)
     return Health(
         company=company,
         calcom_key=bool(company.calcom_api_key),

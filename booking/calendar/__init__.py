@@ -7,7 +7,7 @@ from booking.calendar.port import Attendee, Calendar, CalendarBooking, CalendarM
 from booking.errors import BookingError, ErrorType
 from companies.crypto import SecretUnusable, reveal_required
 from companies.models import Company
-from integrations.breaker import breaker_for
+from integrations.breaker import CircuitBreaker, breaker_for
 from integrations.calcom.client import CalcomClient
 from integrations.resilience import Gateway
 from integrations.sessions import session_for
@@ -19,6 +19,7 @@ __all__ = [
     "CalendarMessage",
     "EventType",
     "NewBooking",
+    "calendar_breaker",
     "calendar_for",
 ]
 
@@ -31,6 +32,10 @@ def calendar_for(company: Company) -> Calendar:
         raise BookingError(ErrorType.CONFIGURATION, str(exc)) from exc
     session = session_for("calcom", company.calcom_base_url, api_key)  # kept alive per account
     client = CalcomClient(api_key=api_key, base_url=company.calcom_base_url, session=session)
-    # One breaker per Cal.com host: api.cal.com and api.cal.eu fail independently.
-    breaker = breaker_for(f"calcom:{urlsplit(company.calcom_base_url).netloc}")
-    return CalcomCalendar(Gateway(client, breaker), company_slug=company.slug)
+    return CalcomCalendar(Gateway(client, calendar_breaker(company)), company_slug=company.slug)
+
+
+def calendar_breaker(company: Company) -> CircuitBreaker:
+    """The breaker guarding the company's Cal.com: one per host (api.cal.com and api.cal.eu fail
+    independently), shared by every company on it."""
+    return breaker_for(f"calcom:{urlsplit(company.calcom_base_url).netloc}")
