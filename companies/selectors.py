@@ -4,7 +4,7 @@ import re
 
 from django.db.models import QuerySet
 
-from companies.models import Branch, Company, PhoneNumber, StaffMembership, StaffRole
+from companies.models import Branch, Company, PhoneNumber, StaffMembership
 
 WEBHOOK_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -14,15 +14,6 @@ def company_for_user(user) -> Company | None:
     if not getattr(user, "is_authenticated", False):
         return None
     membership = StaffMembership.objects.select_related("company").filter(user_id=user.pk).first()
-    return membership.company if membership else None
-
-
-def company_owned_by(user) -> Company | None:
-    """The company `user` is an owner of (manages its access); None for everyone else."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    owners = StaffMembership.objects.filter(user_id=user.pk, role=StaffRole.OWNER)
-    membership = owners.select_related("company").first()
     return membership.company if membership else None
 
 

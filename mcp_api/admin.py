@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from companies.admin_scoping import CompanyScopedAdmin
-from companies.selectors import company_owned_by
 from mcp_api.models import McpToken
 from mcp_api.paths import MCP_PATH
 from mcp_api.tokens import mcp_token_issue, mcp_token_revoke
@@ -28,10 +27,11 @@ class McpTokenAdmin(CompanyScopedAdmin):
     readonly_fields = ["prefix_shown", "state", "last_used_at", "revoked_at", "created_by", "created_at"]
     actions = ["revoke"]
 
-    # -- who: superusers, and the owners of the company (CompanyScopedAdmin keeps them to it) --
+    # -- who: superusers, and whose role grants it (owners: companies/roles.py; CompanyScopedAdmin
+    # keeps them to their company) --
 
     def _may_manage(self, request) -> bool:
-        return request.user.is_superuser or company_owned_by(request.user) is not None
+        return request.user.has_perm("mcp_api.add_mcptoken")
 
     def has_module_permission(self, request):
         return self._may_manage(request)
