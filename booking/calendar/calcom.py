@@ -113,9 +113,7 @@ class CalcomCalendar:
         except IntegrationError as exc:
             if exc.permanent:
                 raise
-            raise TransientError(
-                exc.message, service=exc.service, status=exc.status, request_sent=True
-            ) from exc
+            raise _as_possibly_sent(exc, maybe_sent=True) from exc
 
     def find_by_key(self, *, event_type_id: int, start: datetime, key: str) -> CalendarBooking | None:
         bookings = self._gateway.read(
