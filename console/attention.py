@@ -73,9 +73,10 @@ def attention_items(company: Company | None) -> list[AttentionItem]:
     """Everything that needs a human, newest first."""
     since = clock.now() - RECENT
     bookings = list(_failed_bookings(company, since))
+    branches = _branches_of(bookings)
     listed_calls = {item.call_id for item in bookings if item.call_id}
     items = [
-        *(_booking_item(row) for row in bookings),
+        *(_booking_item(row, branches) for row in bookings),
         *(_change_item(row) for row in _scoped(AppointmentChange.objects, company, since, "created_at")),
         *(_notice_item(row) for row in _scoped(CalendarNotice.objects, company, since, "received_at")),
         *_event_items(company, since, listed_calls),
@@ -122,9 +123,17 @@ def _zone_of(company: Company, branch: Branch | None) -> str:
     return branch.effective_timezone if branch else company.timezone
 
 
-def _booking_item(row: BookingRequest) -> AttentionItem:
+def _branches_of(rows: list[BookingRequest]) -> dict[tuple[int, int], Branch]:
+    """The branches the wishes name, read once for the whole list: (company id, branch id) ->
+    branch, so a wish can only ever name a branch of its own company."""
+    ids = {(row.payload or {}).get("branch_id") for row in rows} - {None}
+    found = Branch.objects.filter(pk__in=ids).select_related("company")
+    return {(branch.company_id, branch.pk): branch for branch in found}
+
+
+def _booking_item(row: BookingRequest, branches: dict[tuple[int, int], Branch]) -> AttentionItem:
     payload = row.payload or {}
-    branch = Branch.objects.filter(pk=payload.get("branch_id"), company=row.company).first()
+    branch = branches.get((row.company_id, payload.get("branch_id")))
     appointment = row.appointment
     error = row.result or {}
     return AttentionItem(
