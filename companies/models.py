@@ -173,10 +173,6 @@ class Service(models.Model):
     def __str__(self) -> str:
         return self.name_de
 
-    @property
-    def company_id(self) -> int:
-        return self.branch.company_id
-
     def names(self) -> list[str]:
         """Every word a caller may use for it, lower case."""
         words = [self.name_de, self.name_en, *self.synonyms.split(",")]

@@ -56,7 +56,6 @@ def dashboard_context(request) -> dict:
     return {
         "dashboard": True,
         "show_company": scope.all,
-        "today_shown": shown_local(period.today, scope.zone).split(" ")[0],
         "branches": branch_figures(scope.company, period),
         "funnel": booking_funnel(scope.company, period.week),
         "upcoming": upcoming_appointments(scope.company),
