@@ -152,6 +152,12 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 Q_CLUSTER["sync"] = env.bool("Q_SYNC", default=False)
+# Threads per worker process for work that waits on Cal.com or Retell (askpro/worker_threads.py):
+# 24 x 2 processes keep ~48 round trips in flight, enough for 100 booking events/s at 300 ms.
+# Each thread holds a database connection. SQLite takes one writer at a time: one thread.
+WORKER_IO_THREADS = env.int(
+    "WORKER_IO_THREADS", default=1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 24
+)
 # "single": one worker pool serves every queue; "named": one qcluster per queue (askpro/queues.py).
 QUEUE_ROUTING = env.str("QUEUE_ROUTING", default="single")
 Q_CLUSTER["ALT_CLUSTERS"] = {

@@ -4,6 +4,7 @@ import logging
 
 from askpro.correlation import bound
 from askpro.inbox import inbox_prune, inbox_requeue
+from askpro.worker_threads import io_bound
 from booking.availability import availability_prefetch
 from booking.changes import appointment_changes_due
 from booking.models import AppointmentChange, BookingRequest, CalendarNotice, WorkStatus
@@ -17,37 +18,45 @@ logger = logging.getLogger(__name__)
 
 
 def retry_due_booking_requests() -> int:
-    """Every minute: retry bookings whose backoff has passed and claims whose worker died."""
-    done = 0
-    for request_id in booking_requests_due():
-        with bound(f"booking-request-{request_id}"):
-            request = BookingRequest.objects.get(pk=request_id)
-            try:
-                booking_request_retry(booking_request=request)
-                logger.info("retried booking request %s: booked", request_id)
-            except BookingError as exc:
-                logger.info("retried booking request %s: %s", request_id, exc.error_type)
-            done += 1
-    return done
+    """Every minute: retry bookings whose backoff has passed and claims whose worker died (each
+    on the worker's I/O threads, so one slow Cal.com answer does not hold up the rest)."""
+    due = booking_requests_due()
+    for request_id in due:
+        _retry_booking_request(request_id)
+    return len(due)
+
+
+@io_bound
+def _retry_booking_request(request_id: int) -> None:
+    with bound(f"booking-request-{request_id}"):
+        request = BookingRequest.objects.get(pk=request_id)
+        try:
+            booking_request_retry(booking_request=request)
+            logger.info("retried booking request %s: booked", request_id)
+        except BookingError as exc:
+            logger.info("retried booking request %s: %s", request_id, exc.error_type)
 
 
 def retry_due_appointment_changes() -> int:
     """Every minute: retry moves and cancellations whose backoff has passed or whose worker died."""
-    done = 0
-    for change_id in appointment_changes_due():
-        with bound(f"appointment-change-{change_id}"):
-            change = AppointmentChange.objects.select_related("company", "appointment__branch").get(
-                pk=change_id
-            )
-            try:
-                appointment_change_retry(change=change)
-                logger.info("retried appointment change %s: done", change_id)
-            except BookingError as exc:
-                logger.info("retried appointment change %s: %s", change_id, exc.error_type)
-            done += 1
-    return done
+    due = appointment_changes_due()
+    for change_id in due:
+        _retry_appointment_change(change_id)
+    return len(due)
 
 
+@io_bound
+def _retry_appointment_change(change_id: int) -> None:
+    with bound(f"appointment-change-{change_id}"):
+        change = AppointmentChange.objects.select_related("company", "appointment__branch").get(pk=change_id)
+        try:
+            appointment_change_retry(change=change)
+            logger.info("retried appointment change %s: done", change_id)
+        except BookingError as exc:
+            logger.info("retried appointment change %s: %s", change_id, exc.error_type)
+
+
+@io_bound
 def process_calendar_notice(notice_id: int) -> dict:
     with bound(f"calendar-notice-{notice_id}"):
         return calendar_notice_process(notice_id=notice_id)
@@ -75,6 +84,7 @@ def reconcile_calendars() -> int:
         return sum(len(report.repairs) for report in reports)
 
 
+@io_bound
 def prefetch_availability(company_id: int, branch_id: int) -> None:
     """A call came in: fetch its branch's free slots for the next days, so the caller's first
     question for a time is answered from the cache. Nothing to do if it cannot be fetched now:

@@ -4,11 +4,13 @@ import logging
 
 from askpro.correlation import bound
 from askpro.inbox import inbox_prune, inbox_requeue
+from askpro.worker_threads import io_bound
 from notifications.services import SEND_TASK, notification_send, notifications_due
 
 logger = logging.getLogger(__name__)
 
 
+@io_bound
 def send_notification(notification_id: int) -> dict:
     with bound(f"notification-{notification_id}"):
         return notification_send(notification_id=notification_id)

@@ -4,12 +4,14 @@ import logging
 
 from askpro.correlation import bound
 from askpro.inbox import inbox_prune, inbox_requeue
+from askpro.worker_threads import io_bound
 from telephony.models import WebhookEvent, WebhookEventStatus
 from telephony.services import webhook_event_process, webhook_events_due
 
 logger = logging.getLogger(__name__)
 
 
+@io_bound
 def process_webhook_event(event_id: int) -> dict:
     with bound(f"webhook-event-{event_id}"):
         return webhook_event_process(event_id=event_id)
