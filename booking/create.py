@@ -20,7 +20,13 @@ from booking.calendar_sync import TAKEN_FIELDS, take_booking
 from booking.calendar_work import attempt, await_first, take_over
 from booking.errors import BookingError, ErrorType
 from booking.horizon import bookable_days
-from booking.models import AppointmentSource, AppointmentStatus, BookingRequest, BookingRequestStatus
+from booking.models import (
+    AppointmentSource,
+    AppointmentStatus,
+    BookingRequest,
+    BookingRequestStatus,
+    Customer,
+)
 from booking.requests import WORK, booking_request_claim, booking_request_replay
 from booking.results import Booked
 from booking.scope import bookable_event_type
@@ -55,10 +61,12 @@ def booking_create(
     call_id: str | None = None,
     source: str = AppointmentSource.API,
     service: str | None = None,
+    customer: Customer | None = None,
 ) -> Booked:
     """Book `start` (a datetime or ISO string; naive means the branch's wall clock) in the
     event type of the `service` the caller named (booking.scope.bookable_event_type; the
-    branch's own without one), at most once per idempotency key (24 h)."""
+    branch's own without one), at most once per idempotency key (24 h). `customer`: the
+    caller's row as the caller just wrote it, so it is not written a second time."""
     try:
         event_type_id = bookable_event_type(company=company, branch=branch, service=service)
         booking = booking_input_build(
@@ -81,7 +89,9 @@ def booking_create(
         metrics.booking_total.labels("invalid").inc()
         raise
     key = idempotency_key_for(booking, idempotency_key)
-    request, created = booking_request_claim(company=company, branch=branch, booking=booking, key=key)
+    request, created = booking_request_claim(
+        company=company, branch=branch, booking=booking, key=key, customer=customer
+    )
     if not created:
         if idempotency_key:
             _check_same_wish(request, booking)

@@ -28,3 +28,12 @@ def customer_upsert(*, company: Company, phone: str, name: str = "", email: str 
         if field not in told:
             del customer.__dict__[field]  # may differ from what is stored: load it when read
     return customer
+
+
+def customer_holds(customer: Customer | None, *, company: Company, phone: str, name: str, email: str) -> bool:
+    """Whether `customer`, as this process just wrote it (customer_upsert), already holds this
+    phone, name and email: then writing them again would change nothing (#15: one upsert)."""
+    if customer is None or customer.company_id != company.pk or customer.phone != phone:
+        return False
+    written = customer.__dict__  # only what was told; the deferred rest is not known here
+    return (not name or written.get("name") == name) and (not email or written.get("email") == email)

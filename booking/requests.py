@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from askpro.work import RetriedWork
 from booking.booking_input import BookingInput
 from booking.calendar_work import unfinished_or_failed
-from booking.customers import customer_upsert
-from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus
+from booking.customers import customer_holds, customer_upsert
+from booking.models import Appointment, AppointmentStatus, BookingRequest, BookingRequestStatus, Customer
 from booking.results import Booked
 from companies.models import Branch, Company
 from core import clock
@@ -34,26 +34,31 @@ REPLAY_WINDOW = timedelta(hours=24)
 
 
 def booking_request_claim(
-    *, company: Company, branch: Branch, booking: BookingInput, key: str
+    *, company: Company, branch: Branch, booking: BookingInput, key: str, customer: Customer | None = None
 ) -> tuple[BookingRequest, bool]:
-    """(request, True) if we own the work now; (existing request, False) if someone else does."""
-    created = _insert(company=company, branch=branch, booking=booking, key=key)
+    """(request, True) if we own the work now; (existing request, False) if someone else does.
+    `customer`: the caller's row, if the caller just wrote it (it is not written twice)."""
+    created = _insert(company=company, branch=branch, booking=booking, key=key, customer=customer)
     if created:
         return created, True
     existing = BookingRequest.objects.get(idempotency_key=key)
     if existing.is_finished and existing.created_at < clock.now() - REPLAY_WINDOW and _retire(existing):
-        return booking_request_claim(company=company, branch=branch, booking=booking, key=key)
+        return booking_request_claim(
+            company=company, branch=branch, booking=booking, key=key, customer=customer
+        )
     return existing, False
 
 
-def _insert(*, company: Company, branch: Branch, booking: BookingInput, key: str) -> BookingRequest | None:
+def _insert(
+    *, company: Company, branch: Branch, booking: BookingInput, key: str, customer: Customer | None
+) -> BookingRequest | None:
     """The wish's customer, appointment and request, written in one transaction, the request
     counting the first attempt."""
+    told = {"phone": booking.phone, "name": booking.name, "email": booking.email}
     try:
         with transaction.atomic():
-            customer = customer_upsert(
-                company=company, phone=booking.phone, name=booking.name, email=booking.email
-            )
+            if not customer_holds(customer, company=company, **told):
+                customer = customer_upsert(company=company, **told)
             appointment = Appointment.objects.create(
                 company=company,
                 branch=branch,

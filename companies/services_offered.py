@@ -7,7 +7,15 @@ from companies.models import Branch, Service
 
 
 def services_of(branch: Branch) -> list[Service]:
-    return list(branch.services.filter(is_active=True).order_by("name_de"))
+    """The branch's active services, read once per Branch object: a booking asks several rules
+    (which service, which event types to forget) about the same branch (#15)."""
+    offered = branch.__dict__.get(_OFFERED)
+    if offered is None:
+        offered = branch.__dict__[_OFFERED] = list(branch.services.filter(is_active=True).order_by("name_de"))
+    return offered
+
+
+_OFFERED = "_services_offered"
 
 
 def service_named(branch: Branch, said: str) -> Service | None:
@@ -45,5 +53,5 @@ def _contains(text: str, words: set[str], name: str) -> bool:
 def event_type_ids_of(branch: Branch) -> set[int]:
     """Every Cal.com event type the branch books in: its own and its services'. They usually
     share hosts, so a booking in one takes the slot in the others too."""
-    ids = set(branch.services.filter(is_active=True).values_list("calcom_event_type_id", flat=True))
+    ids = {service.calcom_event_type_id for service in services_of(branch)}
     return ids | ({branch.calcom_event_type_id} if branch.calcom_event_type_id else set())

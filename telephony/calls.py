@@ -38,21 +38,32 @@ def _from_ms(value) -> datetime | None:
 
 
 def call_upsert(*, company, branch, customer, event: str, data: dict) -> Call:
-    """Create or update the call from one event; safe to run for the same event twice."""
+    """Create or update the call from one event; safe to run for the same event twice.
+
+    A locked read, then one UPDATE of the call found or one INSERT of a new one: four
+    statements with the transaction's own. Two first events of one call at once: the INSERT
+    that loses raises IntegrityError and its event is merged again into the winner's row."""
+    try:
+        return _call_merged(company, branch, customer, event, data)
+    except IntegrityError:
+        return _call_merged(company, branch, customer, event, data)  # now it is there to lock
+
+
+def _call_merged(company, branch, customer, event: str, data: dict) -> Call:
     call_id = data["call_id"]
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                Call.objects.get_or_create(retell_call_id=call_id, defaults={"company": company})
-        except IntegrityError:
-            pass  # created concurrently; the locked read below sees it
-        call = Call.objects.select_for_update().get(retell_call_id=call_id)
-        if call.company_id != company.pk:
+        call = Call.objects.select_for_update().filter(retell_call_id=call_id).first()
+        if call is not None and call.company_id != company.pk:
             raise ForeignCall(f"Call {call_id} belongs to another company.")
+        new = call is None
+        if new:
+            call = Call(company=company, retell_call_id=call_id)
         _merge(call, event, data)
-        call.branch = call.branch or branch
-        call.customer = call.customer or customer
-        call.save()
+        if call.branch_id is None:  # the ids: reading call.branch would load it
+            call.branch = branch
+        if call.customer_id is None:
+            call.customer = customer
+        call.save(force_insert=new)
     return call
 
 

@@ -37,7 +37,8 @@ class BookingOutcome:
     appointments: list[Appointment] = field(default_factory=list)
 
 
-def post_call_booking(*, company, branch, call, data: dict) -> BookingOutcome:
+def post_call_booking(*, company, branch, call, data: dict, customer=None) -> BookingOutcome:
+    """`customer`: the caller's row as processing just wrote it (booking does not write it again)."""
     found = booking_wishes_from_call(data)
     held = _held_requests(company, call.retell_call_id)
     if found.wishes and (branch is None or not branch.calcom_event_type_id):
@@ -46,7 +47,7 @@ def post_call_booking(*, company, branch, call, data: dict) -> BookingOutcome:
     retry = False
     for wish in found.wishes:
         try:
-            settled.append(_settled(company, branch, call, data, wish, held))
+            settled.append(_settled(company, branch, call, customer, data, wish, held))
         except RetryLater as exc:
             retry, failures = True, [*failures, str(exc)]
         except CannotBook as exc:
@@ -68,12 +69,12 @@ def _held_requests(company, call_id: str) -> list[BookingRequest]:
     return sorted(holding, key=lambda request: request.source != AppointmentSource.LIVE_CALL)
 
 
-def _settled(company, branch, call, data, wish: BookingWish, held) -> tuple[Appointment, bool]:
+def _settled(company, branch, call, customer, data, wish: BookingWish, held) -> tuple[Appointment, bool]:
     start = _start_utc(wish, branch)
     holding = next((request for request in held if request.appointment.start == start), None)
     if holding is not None:
         return _completed(holding)
-    return _book_wish(company, branch, call, data, wish)
+    return _book_wish(company, branch, call, customer, data, wish)
 
 
 def _completed(request: BookingRequest) -> tuple[Appointment, bool]:
@@ -103,7 +104,7 @@ def _outcome(call, settled: list[tuple[Appointment, bool]]) -> BookingOutcome:
     )
 
 
-def _book_wish(company, branch, call, data, wish: BookingWish) -> tuple[Appointment, bool]:
+def _book_wish(company, branch, call, customer, data, wish: BookingWish) -> tuple[Appointment, bool]:
     notes = "; ".join(part for part in (wish.service, wish.notes) if part)
     wall_clock = datetime.combine(wish.day, wish.at)  # in the branch's time zone
     with _booking_outcome():
@@ -111,7 +112,7 @@ def _book_wish(company, branch, call, data, wish: BookingWish) -> tuple[Appointm
             company=company,
             branch=branch,
             start=wall_clock,
-            name=wish.name or (call.customer.name if call.customer else "") or "Anrufer",
+            name=wish.name or _known_name(call, customer) or "Anrufer",
             email=wish.email or None,
             phone=caller_number(data) or None,
             notes=notes or None,
@@ -120,8 +121,15 @@ def _book_wish(company, branch, call, data, wish: BookingWish) -> tuple[Appointm
             idempotency_key=f"post_call:{call.retell_call_id}:{wall_clock:%Y-%m-%dT%H:%M}",
             metadata={"service": wish.service} if wish.service else None,
             service=wish.service or None,
+            customer=customer,
         )
     return booked.appointment, not booked.replayed
+
+
+def _known_name(call, customer) -> str:
+    """The name we hold for the caller (read only when the wish names nobody)."""
+    known = customer or (call.customer if call.customer_id else None)
+    return known.name if known else ""
 
 
 @contextmanager

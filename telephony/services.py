@@ -9,7 +9,7 @@ from booking.customers import customer_upsert
 from companies.models import Branch
 from companies.phone_lookup import phone_number_owner
 from companies.validators import normalize_e164
-from telephony.booking_wish import merged_variables
+from telephony.booking_wish import caller_told
 from telephony.call_branch import call_branch
 from telephony.calls import call_upsert
 from telephony.events import BOOKING_EVENTS, caller_number, dialed_number
@@ -56,14 +56,13 @@ def _handle(event: WebhookEvent) -> dict:
     outcome = BookingOutcome()
     if event.event in BOOKING_EVENTS:
         try:
-            outcome = post_call_booking(company=company, branch=branch, call=call, data=data)
+            outcome = post_call_booking(
+                company=company, branch=branch, call=call, customer=customer, data=data
+            )
         except CannotBook:
             metrics.calls_processed_total.labels("failed").inc()
             raise
         metrics.calls_processed_total.labels(outcome.outcome).inc()
-    if outcome.appointment:
-        # A live booking was made before the call was recorded: it is linked now.
-        call.appointments.add(outcome.appointment)
     return _result(event, customer=customer, outcome=outcome)
 
 
@@ -71,7 +70,11 @@ def _branch_of(company, number: str) -> Branch | None:
     owner = phone_number_owner(number)
     if owner is None or owner.company_id != company.pk or owner.branch_id is None:
         return None
-    return Branch.objects.filter(pk=owner.branch_id, company=company).first()
+    # order_by: the model's default order (by company name) would join the company for nothing.
+    branch = Branch.objects.filter(pk=owner.branch_id, company=company).order_by("pk").first()
+    if branch is not None:
+        branch.company = company  # the same row: booking reads it through the branch
+    return branch
 
 
 def _customer_of(company, data: dict):
@@ -79,9 +82,8 @@ def _customer_of(company, data: dict):
         phone = normalize_e164(caller_number(data))
     except Exception:  # anonymous or web calls have no usable number
         return None
-    variables = merged_variables(data)
-    name = str(variables.get("name") or variables.get("customer_name") or "").strip()
-    return customer_upsert(company=company, phone=phone, name=name[:200])
+    name, email = caller_told(data)
+    return customer_upsert(company=company, phone=phone, name=name, email=email)
 
 
 def _result(event, *, failure: str = "", customer=None, outcome: BookingOutcome | None = None) -> dict:
