@@ -23,6 +23,7 @@ task itself, as before.
 
 import functools
 import logging
+import multiprocessing
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -76,7 +77,13 @@ def stop() -> None:
 
 
 def started(**_signal) -> None:
-    """django-q2's post_spawn receiver: it is sent in each new worker process."""
+    """django-q2's post_spawn receiver: sent in each new worker process, and also by Q_SYNC's
+    inline run of a task in the calling process, which must stay inline (its caller reads the
+    outcome next)."""
+    from django_q.conf import Conf
+
+    if Conf.SYNC or multiprocessing.parent_process() is None:
+        return
     start()
 
 

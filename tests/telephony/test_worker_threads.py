@@ -110,3 +110,17 @@ def test_booking_events_are_worked_off_by_threads_on_their_own_connections(clini
     assert Call.objects.count() == 6
     assert Appointment.objects.filter(status=AppointmentStatus.BOOKED).count() == 6
     assert len(calcom.calls) == 6
+
+
+def test_q_sync_runs_a_task_inline_although_django_q_announces_a_worker(settings, monkeypatch):
+    """Q_SYNC runs the worker loop in the calling process, which sends post_spawn there: the
+    caller must still find the work done when async_task returns."""
+    from django_q.conf import Conf
+    from django_q.signals import post_spawn
+
+    monkeypatch.setattr(Conf, "SYNC", True)
+    post_spawn.send(sender="django_q", proc_name="MainProcess")
+    try:
+        assert worker_threads._pool is None
+    finally:
+        worker_threads.stop()
