@@ -31,20 +31,28 @@ def normalize_e164(raw: str, region: str = DEFAULT_PHONE_REGION) -> str:
         raise ValidationError(
             _("%(value)s is not a phone number."), params={"value": str(raw)[:40]}, code="invalid_phone"
         )
-    text = raw.strip()
+    number, unreadable = _e164(raw.strip(), region)
+    if number:
+        return number
+    message = (
+        _("%(value)s is not a phone number.") if unreadable else _("%(value)s is not a valid phone number.")
+    )
+    raise ValidationError(message, params={"value": raw}, code="invalid_phone")
+
+
+@lru_cache(maxsize=4096)
+def _e164(text: str, region: str) -> tuple[str, bool]:
+    """(the E.164 form or "", whether it could not even be parsed). Cached: parsing costs about
+    0.2 ms, and one booking event reads the same caller's number three times (#15)."""
     if text.startswith("00"):
         text = "+" + text[2:]
     try:
         parsed = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException as exc:
-        raise ValidationError(
-            _("%(value)s is not a phone number."), params={"value": raw}, code="invalid_phone"
-        ) from exc
+    except phonenumbers.NumberParseException:
+        return "", True
     if not phonenumbers.is_valid_number(parsed):
-        raise ValidationError(
-            _("%(value)s is not a valid phone number."), params={"value": raw}, code="invalid_phone"
-        )
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return "", False
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), False
 
 
 def validate_calcom_base_url(value: str) -> None:
