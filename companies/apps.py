@@ -10,12 +10,14 @@ class CompaniesConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from companies import checks  # noqa: F401  (registers the deploy checks)
-        from companies.models import Branch, PhoneNumber
+        from companies.models import Branch, PhoneNumber, Service
 
         # Cache invalidation, not business flow: whoever changes a number, the lookup forgets it.
         post_save.connect(_forget_number, sender=PhoneNumber, dispatch_uid="forget-number-save")
         post_delete.connect(_forget_number, sender=PhoneNumber, dispatch_uid="forget-number-delete")
         post_save.connect(_forget_branch_numbers, sender=Branch, dispatch_uid="forget-branch-numbers")
+        post_save.connect(_forget_services, sender=Service, dispatch_uid="forget-services-save")
+        post_delete.connect(_forget_services, sender=Service, dispatch_uid="forget-services-delete")
 
 
 def _forget_number(sender, instance, **kwargs):
@@ -29,3 +31,9 @@ def _forget_branch_numbers(sender, instance, **kwargs):
 
     for number in instance.phone_numbers.values_list("number", flat=True):
         phone_number_forget(number)
+
+
+def _forget_services(sender, instance, **kwargs):
+    from companies.services_offered import services_forget
+
+    services_forget(instance.branch_id)

@@ -3,19 +3,36 @@ rule, used by live calls, post-call processing and the MCP tools alike."""
 
 import re
 
+from django.core.cache import cache
+
 from companies.models import Branch, Service
 
 
 def services_of(branch: Branch) -> list[Service]:
-    """The branch's active services, read once per Branch object: a booking asks several rules
-    (which service, which event types to forget) about the same branch (#15)."""
+    """The branch's active services. Every booking and live call asks (which service, which
+    event types to forget), and they change only in admin: kept on the Branch object for the
+    rest of its request, and in the shared cache until a service of the branch is saved or
+    deleted (services_forget, companies.apps) (#15)."""
     offered = branch.__dict__.get(_OFFERED)
     if offered is None:
-        offered = branch.__dict__[_OFFERED] = list(branch.services.filter(is_active=True).order_by("name_de"))
+        offered = cache.get(_cache_key(branch.pk))
+        if offered is None:
+            offered = list(branch.services.filter(is_active=True).order_by("name_de"))
+            cache.set(_cache_key(branch.pk), offered, SERVICES_TTL)
+        branch.__dict__[_OFFERED] = offered
     return offered
 
 
+def services_forget(branch_id: int) -> None:
+    cache.delete(_cache_key(branch_id))
+
+
 _OFFERED = "_services_offered"
+SERVICES_TTL = 10 * 60  # a safety net: a change through admin forgets the branch's list at once
+
+
+def _cache_key(branch_id: int) -> str:
+    return f"branch-services:{branch_id}"
 
 
 def service_named(branch: Branch, said: str) -> Service | None:
