@@ -105,7 +105,8 @@ def inbox_prune(model, *, done_status: str, stored_at: str) -> int:
     from django.conf import settings
 
     cutoff = clock.now() - timedelta(days=settings.INBOX_KEEP_DAYS)
-    old = model.objects.filter(status=done_status, **{f"{stored_at}__lt": cutoff})
+    # Served by the model's (status, stored_at) index, oldest first.
+    old = model.objects.filter(status=done_status, **{f"{stored_at}__lt": cutoff}).order_by(stored_at)
     removed = 0
     while batch := list(old.values_list("pk", flat=True)[:PRUNE_BATCH]):
         removed += model.objects.filter(pk__in=batch).delete()[0]

@@ -280,7 +280,11 @@ class CalendarNotice(WorkRow):
                 fields=["company", "delivery_key"], name="calendarnotice_unique_delivery"
             ),
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        # The sweeper's index, and the daily prune's (askpro.inbox.inbox_prune, #15).
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["status", "received_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.trigger} {self.booking_uid} ({self.status})"

@@ -62,7 +62,11 @@ class Notification(WorkRow):
         ordering = ["-created_at"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        # The sweeper's index, and the daily prune's (askpro.inbox.inbox_prune, #15).
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["status", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_status_display()})"

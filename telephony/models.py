@@ -123,7 +123,11 @@ class WebhookEvent(WorkRow):
                 fields=["company", "call_id", "event"], name="webhookevent_unique_delivery"
             ),
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        # The sweeper's index, and the daily prune's (askpro.inbox.inbox_prune, #15).
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["status", "received_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} {self.call_id} ({self.status})"
