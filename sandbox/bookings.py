@@ -83,6 +83,9 @@ class BookingLedger:
         self.on_change = on_change
         self._lock = threading.RLock()
         self._bookings: list[Booking] = []
+        # Each host's bookings: a create checks only its hosts' (thousands of bookings in
+        # bench/worker_throughput.py made every create scan them all).
+        self._by_host: dict[int, list[Booking]] = {}
         self._next_id = 1
         # Not for security: uids only need to be unique, and repeatable under --seed.
         self._rng = random.Random(None if seed is None else f"{seed}:uids")  # noqa: S311
@@ -248,9 +251,10 @@ class BookingLedger:
     ) -> tuple[Host, ...] | None:
         """Collective (and personal) event types need every host free, round robin any one."""
         end = start + timedelta(minutes=length)
+        theirs = {id(b): b for host in event_type.hosts for b in self._by_host.get(host.id, ())}
         busy = {
             host.id
-            for booking in self._bookings
+            for booking in theirs.values()
             if booking.blocks_time and booking.uid != ignore_uid and booking.overlaps(start, end)
             for host in booking.hosts
         }
@@ -279,6 +283,8 @@ class BookingLedger:
         )
         self._next_id += 1
         self._bookings.append(booking)
+        for host in hosts:
+            self._by_host.setdefault(host.id, []).append(booking)
         return booking
 
     def _new_uid(self) -> str:
