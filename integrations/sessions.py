@@ -7,6 +7,7 @@ requests. Each session keeps its connections alive in its own pool.
 """
 
 import hashlib
+import os
 import threading
 
 import requests
@@ -21,5 +22,15 @@ def session_for(service: str, base_url: str, api_key: str) -> requests.Session:
     account = hashlib.sha256(api_key.encode()).hexdigest()[:16]  # never the key itself
     key = (service, base_url.rstrip("/"), account)
     if key not in sessions:
-        sessions[key] = requests.Session()
+        sessions[key] = _session(base_url)
     return sessions[key]
+
+
+def _session(base_url: str) -> requests.Session:
+    """A session that reads the environment's proxy and CA settings once, when it is made:
+    requests would read them on every request, a twentieth of a booking event's CPU (#15)."""
+    session = requests.Session()
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))  # honours NO_PROXY
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    session.trust_env = False
+    return session
