@@ -24,6 +24,7 @@ task itself, as before.
 import functools
 import logging
 import multiprocessing
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -84,6 +85,9 @@ def started(**_signal) -> None:
 
     if Conf.SYNC or multiprocessing.parent_process() is None:
         return
+    # Background work gives way to live calls on a shared machine: a caller waits on the web
+    # tier's answer, nobody on a worker's (#15: live functions slowed while the worker drained).
+    os.nice(settings.WORKER_NICENESS)
     start()
 
 

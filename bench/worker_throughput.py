@@ -159,6 +159,21 @@ def cluster_cpu_seconds(root_pids: list[int]) -> float:
     return total / ticks
 
 
+def tree_rss_mb(root_pids: list[int]) -> dict[int, float]:
+    """Resident memory of each process of these trees, in MB."""
+    sizes, todo = {}, list(root_pids)
+    while todo:
+        pid = todo.pop()
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            sizes[pid] = int(status.split("VmRSS:")[1].split()[0]) / 1024
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+    return sizes
+
+
 def start_clusters(count: int, checkout: Path, env: dict) -> list[subprocess.Popen]:
     return [
         subprocess.Popen(
@@ -239,6 +254,7 @@ def run(args) -> None:
             time.sleep(0.1)
         else:
             last_done = time.perf_counter()
+        rss = tree_rss_mb([c.pid for c in clusters])
     finally:
         cpu = stop(clusters) - cpu_before
         stop([calendar])
@@ -260,6 +276,7 @@ def run(args) -> None:
         f"booked={booked}"
     )
     print(f"cluster CPU {cpu:.1f} s = {cpu * 1000 / max(worked, 1):.1f} ms per event")
+    print(f"largest cluster process afterwards: {max(rss.values()):.0f} MB RSS ({len(rss)} processes)")
 
 
 def main() -> None:

@@ -5,6 +5,8 @@ connections."""
 
 import json
 import logging
+import multiprocessing
+import os
 import threading
 import time
 from datetime import datetime, timedelta
@@ -124,3 +126,20 @@ def test_q_sync_runs_a_task_inline_although_django_q_announces_a_worker(settings
         assert worker_threads._pool is None
     finally:
         worker_threads.stop()
+
+
+def test_a_worker_process_the_cluster_spawns_gets_threads_and_gives_way_to_the_web_tier(settings):
+    settings.WORKER_IO_THREADS, settings.WORKER_NICENESS = 3, 5
+    context = multiprocessing.get_context("fork")  # as django-q2 starts its workers
+    told = context.Queue()
+
+    def worker_process():
+        before = os.nice(0)
+        worker_threads.started(sender="django_q", proc_name="Process-test")
+        told.put((os.nice(0) - before, worker_threads._pool is not None))
+        worker_threads.stop()
+
+    child = context.Process(target=worker_process)
+    child.start()
+    child.join(timeout=20)
+    assert told.get(timeout=5) == (5, True)
