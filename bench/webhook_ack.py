@@ -134,6 +134,12 @@ def fire_wrk(url: str, payloads: list[bytes], rate: int, seconds: int) -> str:
     return result.stdout
 
 
+def rss_mb(parent: int) -> list[float]:
+    """Resident memory of gunicorn's master and its workers, in MB."""
+    pids = [parent] + [int(p) for p in Path(f"/proc/{parent}/task/{parent}/children").read_text().split()]
+    return [int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0]) / 1024 for pid in pids]
+
+
 def main() -> None:
     faulthandler.dump_traceback_later(int(os.environ.get("BENCH_WATCHDOG", "600")), exit=True)
     parser = argparse.ArgumentParser()
@@ -153,6 +159,7 @@ def main() -> None:
             print(fire_wrk(url, payloads, args.rate, args.seconds))
         else:
             latencies, errors = fire(url, payloads, args.rate)
+        print("gunicorn RSS after the run (MB):", ", ".join(f"{mb:.0f}" for mb in rss_mb(server.pid)))
     finally:
         server.terminate()
         server.wait(timeout=10)
