@@ -59,7 +59,7 @@ def io_bound(task):
 
 
 def start(threads: int | None = None) -> None:
-    """Give this process its I/O threads (a qcluster worker, at spawn: integrations.apps)."""
+    """Give this process its I/O threads (a qcluster worker, at spawn: booking.apps)."""
     global _pool, _free
     threads = threads or settings.WORKER_IO_THREADS
     if threads <= 1 or _pool is not None:

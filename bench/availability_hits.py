@@ -88,9 +88,7 @@ def main() -> None:
                 wish = {"date": day.isoformat(), "time": first["time"], "name": f"Caller {index}"}
                 booked += bool(ask(client, company, "book_appointment", wish, call_id).get("success"))
         misses = questions - answered
-    print(
-        f"callers={args.calls} together={args.on_line} days={args.days} seed={args.seed} booked={booked}"
-    )
+    print(f"callers={args.calls} together={args.on_line} days={args.days} seed={args.seed} booked={booked}")
     print(
         f"questions answered from the cache: {answered}/{questions} ({answered / questions:.0%}); "
         f"questions that went to Cal.com: {misses}"
