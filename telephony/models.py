@@ -123,9 +123,11 @@ class WebhookEvent(WorkRow):
                 fields=["company", "call_id", "event"], name="webhookevent_unique_delivery"
             ),
         ]
-        # The sweeper's index, and the daily prune's (askpro.inbox.inbox_prune, #15).
+        # The sweeper's (due retries; expired leases: a busy worker holds thousands of rows in
+        # processing) and the daily prune's (askpro.inbox.inbox_prune), #15.
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["status", "lease_until"]),
             models.Index(fields=["status", "received_at"]),
         ]
 
