@@ -51,7 +51,6 @@ import requests
 import worker_throughput as wt  # sets Django up (harness.django_setup)
 from harness import BENCH_RETELL_KEY, ROOT
 
-from companies.models import Branch, Company, PhoneNumber
 from core import clock
 from integrations.cache import clear_cached_data
 from integrations.retell.signature import sign
@@ -59,35 +58,6 @@ from integrations.retell.signature import sign
 CALLER = "+4915112345678"
 HIT_DAYS = range(1, 8)
 FIRST_BOOKED_DAY, FIRST_MISS_DAY = 10, 20
-
-
-def prepare(checkout: Path, base_url: str) -> list[tuple[Company, Branch, str]]:
-    """wt.prepare's companies, branches and lines, in a database migrated by `checkout` (not by
-    this one, whose migrations may add indexes the older revision lacks)."""
-    from django.db import connection
-
-    if "bench" not in connection.settings_dict["NAME"]:
-        raise SystemExit("DATABASE_URL must name a database for benchmarks (its name containing 'bench')")
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=checkout, check=True)
-    wt.call_command("flush", interactive=False, verbosity=0)
-    lines = []
-    for c in range(wt.COMPANIES):
-        company = Company.objects.create(
-            slug=f"bench-worker-{c}",
-            name=f"Bench worker {c}",
-            retell_api_key=BENCH_RETELL_KEY,
-            calcom_api_key=f"cal_bench_worker_{c}",
-            calcom_base_url=base_url,
-        )
-        for b in range(wt.BRANCHES_EACH):
-            index = c * wt.BRANCHES_EACH + b
-            branch = Branch.objects.create(
-                company=company, name=f"Branch {b}", calcom_event_type_id=wt.FIRST_EVENT_TYPE + index
-            )
-            line = f"+49308379{4000 + index:04d}"
-            PhoneNumber.objects.create(number=line, company=company, branch=branch)
-            lines.append((company, branch, line))
-    return lines
 
 
 def start_web(checkout: Path, port: int, workers: int) -> subprocess.Popen:
@@ -236,7 +206,7 @@ def run(args) -> None:
     calendar, base_url = wt.start_calendar(args.latency_ms)
     web = cluster = None
     try:
-        lines = prepare(checkout, base_url)
+        lines = wt.prepare(base_url, checkout)
         clear_cached_data()
         purge_queue()
         today = clock.now().date()

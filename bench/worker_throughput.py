@@ -92,13 +92,14 @@ def start_calendar(latency_ms: int) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the calendar stand-in did not start")
 
 
-def prepare(base_url: str) -> list[tuple[Company, Branch, str]]:
-    """Fresh bench companies in an emptied database (it must be a bench database)."""
+def prepare(base_url: str, checkout: Path = ROOT) -> list[tuple[Company, Branch, str]]:
+    """Fresh bench companies in an emptied database (it must be a bench database), migrated by
+    the checkout under test (an older one lacks this one's newer indexes)."""
     from django.db import connection
 
     if "bench" not in connection.settings_dict["NAME"]:
         raise SystemExit("DATABASE_URL must name a database for benchmarks (its name containing 'bench')")
-    call_command("migrate", verbosity=0)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=checkout, check=True)
     call_command("flush", interactive=False, verbosity=0)
     lines = []
     for c in range(COMPANIES):
@@ -219,7 +220,7 @@ def run(args) -> None:
     calendar, base_url = start_calendar(args.latency_ms)
     clusters = []
     try:
-        lines = prepare(base_url)
+        lines = prepare(base_url, Path(args.checkout))
         everything = event_bodies(args.warm + args.events, lines, clock.now().date() + timedelta(days=2))
         warm, events = everything[: args.warm], everything[args.warm :]
         env = {"Q_WORKERS": str(args.workers), "LOG_LEVEL": "WARNING"}
