@@ -68,7 +68,7 @@ def booking_input_build(
         start=start_utc.isoformat(),
         end=end_utc.isoformat() if end_utc else None,
         name=_name(name),
-        email=_email(email),
+        email=checked_email(email),
         phone=_phone(phone),
         notes=(notes or "").strip()[:2000],
         timezone=timezone,
@@ -78,14 +78,20 @@ def booking_input_build(
     )
 
 
+def normalized_name(value) -> str:
+    """A name as a booking keeps it: spaces collapsed, at most 200 characters ("" for none)."""
+    return " ".join(str(value or "").split())[:200]
+
+
 def _name(value) -> str:
-    name = " ".join(str(value or "").split())
+    name = normalized_name(value)
     if not name:
         raise BookingError(ErrorType.VALIDATION, "A name is required to book.", fields=("name",))
-    return name[:200]
+    return name
 
 
-def _email(value) -> str:
+def checked_email(value) -> str:
+    """The address stripped ("" for none); BookingError (VALIDATION) if it is not one."""
     email = str(value or "").strip()
     if email:
         try:

@@ -8,9 +8,8 @@ English aliases. Values arrive as strings ("true", "01.12.2026", "11 Uhr").
 from dataclasses import dataclass
 from datetime import date, time
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-
+from booking.booking_input import checked_email, normalized_name
+from booking.errors import BookingError
 from telephony.spoken_when import WishError, parse_date, parse_time
 
 __all__ = ["WishError", "parse_date", "parse_time"]  # read here by post-call, live calls and tests
@@ -58,13 +57,11 @@ def caller_told(call: dict) -> tuple[str, str]:
     """(name, email) the caller gave, as the first wish reads them: the customer is written
     with what the booking will write, so booking it does not write the customer again."""
     variables = merged_variables(call)
-    name = " ".join(str(_pick(variables, "name") or "").split())[:200]
-    email = str(_pick(variables, "email") or "").strip()
     try:
-        validate_email(email)
-    except ValidationError:
+        email = checked_email(_pick(variables, "email"))
+    except BookingError:
         email = ""  # not an address: the booking refuses it with its reason
-    return name, email
+    return normalized_name(_pick(variables, "name")), email
 
 
 def is_confirmed(value) -> bool:
