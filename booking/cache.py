@@ -69,10 +69,7 @@ def availability_invalidate(company_id: int, event_type_id: int, *moments: datet
     start, a move's old and new start), so the next caller's question about another day is still
     a hit; every day when no moment is given. A day is forgotten in every zone: the UTC date and
     the days either side cover each zone's local day of the moment."""
-    if not moments:
-        _bump(_version_key(company_id, event_type_id))
-        return
-    _renew_days(company_id, [event_type_id], moments)
+    _forget(company_id, {event_type_id}, moments)
 
 
 def branch_availability_invalidate(
@@ -83,11 +80,16 @@ def branch_availability_invalidate(
     from companies.services_offered import event_type_ids_of
 
     event_types = event_type_ids_of(branch) | ({event_type_id} if event_type_id else set())
+    _forget(company_id, event_types, moments)
+
+
+def _forget(company_id: int, event_type_ids: set[int], moments) -> None:
+    """The days around `moments` of each event type; all its days without moments."""
     if not moments:
-        for each in event_types:
+        for each in event_type_ids:
             _bump(_version_key(company_id, each))
         return
-    _renew_days(company_id, event_types, moments)
+    _renew_days(company_id, event_type_ids, moments)
 
 
 def _renew_days(company_id: int, event_type_ids, moments) -> None:
