@@ -165,11 +165,11 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 Q_CLUSTER["sync"] = env.bool("Q_SYNC", default=False)
+# How much lower the task workers' CPU priority is than the web tier's (Unix niceness 0-19).
+WORKER_NICENESS = env.int("WORKER_NICENESS", default=10)
 # Threads per worker process for work that waits on Cal.com or Retell (askpro/worker_threads.py):
 # 24 x 2 processes keep ~48 round trips in flight, enough for 100 booking events/s at 300 ms.
 # Each thread holds a database connection. SQLite takes one writer at a time: one thread.
-# How much lower the task workers' CPU priority is than the web tier's (Unix niceness 0-19).
-WORKER_NICENESS = env.int("WORKER_NICENESS", default=10)
 WORKER_IO_THREADS = env.int(
     "WORKER_IO_THREADS", default=1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 24
 )

@@ -54,7 +54,6 @@ def io_bound(task):
             return task(*args, **kwargs)
         return None
 
-    handed_over.inline = task
     return handed_over
 
 
