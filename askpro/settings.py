@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_q",
+    "audit",
     "companies",
     "integrations",
     "booking",
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "mcp_api",
     "notifications",
     "console",
+    "privacy",
     # The local Cal.com stand-in for `make run` and tests; installed for its command only.
     "sandbox",
 ]
@@ -58,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.StaffActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -1,0 +1,68 @@
+"""Who is acting right now: set once where a request or job enters, read wherever a write is audited.
+
+An entry point (the admin's middleware, the Retell and Cal.com webhook views, the MCP endpoint, a
+management command, a task) wraps its work in `acting_as(...)`; services never take an actor
+argument, so no signature had to change for the audit trail and none can forget to pass one.
+Outside every entry point the actor is the system itself (schedules, shells, tests).
+"""
+
+import contextvars
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ActorKind(models.TextChoices):
+    STAFF = "staff", _("staff member")
+    RETELL_CALL = "retell_call", _("Retell call")
+    MCP_TOKEN = "mcp_token", _("MCP token")
+    CALCOM_WEBHOOK = "calcom_webhook", _("Cal.com webhook")
+    OPERATOR = "operator", _("operator command")
+    SYSTEM = "system", _("system")
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str
+    ref: str = ""  # a stable id: user pk, Retell call id, token prefix, Cal.com delivery key
+    label: str = ""  # what a reader recognises: username, token name, command name (never a secret)
+
+
+SYSTEM = Actor(ActorKind.SYSTEM, "", "system")
+
+_current: contextvars.ContextVar[Actor] = contextvars.ContextVar("audit_actor", default=SYSTEM)
+
+
+def current_actor() -> Actor:
+    return _current.get()
+
+
+@contextmanager
+def acting_as(actor: Actor):
+    token = _current.set(actor)
+    try:
+        yield actor
+    finally:
+        _current.reset(token)
+
+
+def staff(user) -> Actor:
+    return Actor(ActorKind.STAFF, str(user.pk), user.get_username())
+
+
+def retell_call(call_id: str) -> Actor:
+    return Actor(ActorKind.RETELL_CALL, call_id, "")
+
+
+def mcp_token(prefix: str, name: str) -> Actor:
+    return Actor(ActorKind.MCP_TOKEN, prefix, name)
+
+
+def calcom_webhook(delivery_key: str) -> Actor:
+    return Actor(ActorKind.CALCOM_WEBHOOK, delivery_key, "")
+
+
+def operator(command: str) -> Actor:
+    return Actor(ActorKind.OPERATOR, "", command)
