@@ -4,6 +4,10 @@ An entry point (the admin's middleware, the Retell and Cal.com webhook views, th
 management command, a task) wraps its work in `acting_as(...)`; services never take an actor
 argument, so no signature had to change for the audit trail and none can forget to pass one.
 Outside every entry point the actor is the system itself (schedules, shells, tests).
+
+A worker knows the id of the row it works on, not yet the row: its actor's `ref` may be a query
+expression (the row's call id or delivery key), which the entry's own INSERT resolves, so an
+event that records nothing costs no read for it and one that does costs no extra statement (#15).
 """
 
 import contextvars
@@ -11,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import models
+from django.db.models.expressions import BaseExpression
 from django.utils.translation import gettext_lazy as _
 
 
@@ -26,7 +31,9 @@ class ActorKind(models.TextChoices):
 @dataclass(frozen=True)
 class Actor:
     kind: str
-    ref: str = ""  # a stable id: user pk, Retell call id, token prefix, Cal.com delivery key
+    # A stable id: user pk, Retell call id, token prefix, Cal.com delivery key; or an expression
+    # that reads one when the entry is written (see above).
+    ref: str | BaseExpression = ""
     label: str = ""  # what a reader recognises: username, token name, command name (never a secret)
 
 
@@ -52,7 +59,7 @@ def staff(user) -> Actor:
     return Actor(ActorKind.STAFF, str(user.pk), user.get_username())
 
 
-def retell_call(call_id: str) -> Actor:
+def retell_call(call_id: str | BaseExpression) -> Actor:
     return Actor(ActorKind.RETELL_CALL, call_id, "")
 
 
@@ -60,7 +67,7 @@ def mcp_token(prefix: str, name: str) -> Actor:
     return Actor(ActorKind.MCP_TOKEN, prefix, name)
 
 
-def calcom_webhook(delivery_key: str) -> Actor:
+def calcom_webhook(delivery_key: str | BaseExpression) -> Actor:
     return Actor(ActorKind.CALCOM_WEBHOOK, delivery_key, "")
 
 

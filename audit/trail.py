@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Coalesce, Left
 
 from audit.actors import current_actor
 from audit.models import AuditEntry
@@ -40,7 +42,9 @@ def record(
     object_id="",
     changes: dict | None = None,
 ) -> AuditEntry:
-    """Append one entry. `changes` maps a field name to (old, new), or to a short safe note."""
+    """Append one entry (one INSERT, nothing read). `changes` maps a field name to (old, new), or
+    to a short safe note. An actor whose ref is an expression leaves it on the returned entry:
+    the database wrote the value (read the entry again to see it)."""
     actor = current_actor()
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
@@ -49,13 +53,19 @@ def record(
         company_id=_company_id(company),
         at=clock.now(),
         actor_kind=actor.kind,
-        actor_ref=actor.ref[:100],
+        actor_ref=_ref(actor.ref),
         actor_label=actor.label[:150],
         action=action,
         object_type=object_type,
         object_id="" if object_id is None else str(object_id),
         changes=describe_changes(obj, changes or {}),
     )
+
+
+def _ref(ref):
+    """The actor's id, bounded; an expression's (a row gone meanwhile reads as none, and the
+    write it records still goes through)."""
+    return ref[:100] if isinstance(ref, str) else Coalesce(Left(ref, 100), Value(""))
 
 
 def describe_changes(obj, changes: dict) -> dict:

@@ -13,6 +13,8 @@ import logging
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from audit.actions import Action
+from audit.trail import fields_changed, record
 from booking import cache
 from booking.calendar import CalendarBooking
 from booking.customers import customer_upsert
@@ -36,15 +38,18 @@ def calendar_booking_apply(
     booking: CalendarBooking,
     appointment: Appointment | None = None,
     replaces: Appointment | None = None,
+    audited: bool = True,
 ) -> Appointment | None:
     """The company's appointment that is `booking` now, made to agree with it; None when the
     booking is not of an event type the company books in. `appointment`: the one it is, when
     the caller knows (its own change's answer); `replaces`: the appointment a move replaced
-    (otherwise found by `booking.rescheduled_from_uid`)."""
+    (otherwise found by `booking.rescheduled_from_uid`). What the calendar changed is an entry
+    in the audit trail, unless the caller records it as its own change (`audited=False`)."""
     with transaction.atomic():
         previous = replaces or _by_uid(company, booking.rescheduled_from_uid)
         appointment = appointment or _appointment_of(company, booking)
         touched = [booking.start, *(a.start for a in (appointment, previous) if a is not None and a.start)]
+        before = {a.pk: _audited_state(a) for a in (appointment, previous) if a is not None}
         if appointment is None:
             appointment = _adopted(company, booking, previous)
             if appointment is None:
@@ -54,6 +59,8 @@ def calendar_booking_apply(
             appointment.save()
         if previous is not None and previous.pk != appointment.pk:
             _link(previous, appointment)
+        if audited:
+            _record_news(company, before, appointment, previous)
     cache.branch_availability_invalidate(company.pk, appointment.branch, appointment.event_type_id, *touched)
     return appointment
 
@@ -173,6 +180,22 @@ def booking_difference(appointment: Appointment | None, booking: CalendarBooking
         booking.end and booking.end != appointment.end
     )
     return "times" if moved_in_time else ""
+
+
+# What the audit trail shows of a change the calendar made (no attendee: names are personal).
+_AUDITED_FIELDS = ("status", "start", "end", "calcom_booking_id", "rescheduled_from_id")
+
+
+def _audited_state(appointment: Appointment) -> dict:
+    return {name: getattr(appointment, name) for name in _AUDITED_FIELDS}
+
+
+def _record_news(company: Company, before: dict, *appointments: Appointment | None) -> None:
+    """One entry per appointment the calendar's news changed (a new one: from nothing)."""
+    for appointment in {a.pk: a for a in appointments if a is not None}.values():
+        changes = fields_changed(before.get(appointment.pk, {}), _audited_state(appointment))
+        if changes:
+            record(Action.CALENDAR_CHANGE, company=company, obj=appointment, changes=changes)
 
 
 def _link(previous: Appointment, new: Appointment) -> None:

@@ -16,6 +16,8 @@ from django.utils import translation
 
 from askpro import metrics
 from askpro.work import RetriedWork
+from audit.actions import Action
+from audit.trail import CHANGED, record
 from booking.availability import alternatives_when_taken
 from booking.calendar import CalendarBooking, calendar_for
 from booking.calendar_sync import calendar_booking_apply
@@ -182,6 +184,7 @@ def _execute(change: AppointmentChange):
         if change.kind == AppointmentChangeKind.RESCHEDULE
         else ErrorType.CANCELLATION_FAILED
     )
+    was = appointment.status
     standing = attempt(
         change,
         work=WORK,
@@ -191,8 +194,8 @@ def _execute(change: AppointmentChange):
         kept=lambda error, exc, retry_at: _kept(change, error, exc, retry_at),
     )
     if change.kind == AppointmentChangeKind.CANCEL:
-        return _cancelled(change, standing)
-    return _moved(change, standing)
+        return _cancelled(change, standing, was)
+    return _moved(change, standing, was)
 
 
 def _send(change: AppointmentChange, appointment: Appointment) -> CalendarBooking:
@@ -206,36 +209,52 @@ def _send(change: AppointmentChange, appointment: Appointment) -> CalendarBookin
     return calendar.reschedule(appointment.calcom_booking_uid, start=start, reason=reason, host_email=host)
 
 
-def _moved(change: AppointmentChange, standing: CalendarBooking) -> Rescheduled:
+def _moved(change: AppointmentChange, standing: CalendarBooking, was: str) -> Rescheduled:
     appointment = change.appointment
     if standing.ended and standing.uid == appointment.calcom_booking_uid:  # cancelled meanwhile
         calendar_booking_apply(company=change.company, booking=standing, appointment=appointment)
         refused = BookingError(ErrorType.UPDATE_FAILED, "The appointment was cancelled in the calendar.")
         raise _failed(change, refused)
-    new = calendar_booking_apply(company=change.company, booking=standing, replaces=appointment)
+    # Recorded as this move (below), not as news from the calendar.
+    new = calendar_booking_apply(
+        company=change.company, booking=standing, replaces=appointment, audited=False
+    )
     change.replacement = new
-    _succeeded(change, new, "rescheduled")
+    moved = {
+        "status": (was, appointment.status),
+        "start": (appointment.start, new.start),
+        "replaced_by": new.pk,
+    }
+    _succeeded(change, new, "rescheduled", moved)
     return Rescheduled(appointment=new, previous=appointment)
 
 
-def _cancelled(change: AppointmentChange, standing: CalendarBooking) -> Cancelled:
+def _cancelled(change: AppointmentChange, standing: CalendarBooking, was: str) -> Cancelled:
     appointment = change.appointment
     # Cancelled what a move (unknown to us) had made of it: the move is applied as well.
     moved = standing.uid != appointment.calcom_booking_uid and standing.rescheduled_from_uid
     if moved:
-        cancelled = calendar_booking_apply(company=change.company, booking=standing, replaces=appointment)
+        cancelled = calendar_booking_apply(
+            company=change.company, booking=standing, replaces=appointment, audited=False
+        )
     else:
-        cancelled = calendar_booking_apply(company=change.company, booking=standing, appointment=appointment)
-    _succeeded(change, cancelled, "cancelled")
+        cancelled = calendar_booking_apply(
+            company=change.company, booking=standing, appointment=appointment, audited=False
+        )
+    _succeeded(change, cancelled, "cancelled", {"status": (was, cancelled.status)})
     return Cancelled(cancelled)
 
 
-def _succeeded(change: AppointmentChange, appointment: Appointment, outcome: str) -> None:
+def _succeeded(change: AppointmentChange, appointment: Appointment, outcome: str, changes: dict) -> None:
+    """The change is done: recorded on its row and, with what it `changes`, in the audit trail
+    (on the appointment asked for; a move's new one is named by `replaced_by`)."""
     result = {"success": True, "message": f"Appointment {outcome}.", "appointment_id": appointment.pk}
+    action = Action.CANCEL if change.kind == AppointmentChangeKind.CANCEL else Action.RESCHEDULE
     with transaction.atomic():
         if change.replacement_id:
             change.save(update_fields=["replacement", "updated_at"])
         WORK.end(change, WorkStatus.SUCCEEDED, result=result)
+        record(action, company=change.company_id, obj=change.appointment, changes=changes)
     metrics.booking_total.labels(outcome).inc()
 
 
@@ -287,5 +306,7 @@ def appointment_annotate(
     if not notes:
         raise BookingError(ErrorType.VALIDATION, "Nothing to change.", fields=("title", "description"))
     appointment.metadata = {**appointment.metadata, **notes}
-    appointment.save(update_fields=["metadata", "updated_at"])
+    with transaction.atomic():
+        appointment.save(update_fields=["metadata", "updated_at"])
+        record(Action.ANNOTATE, company=company, obj=appointment, changes=dict.fromkeys(notes, CHANGED))
     return Annotated(appointment, sorted(notes))

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.dispatch import Signal
 
 from askpro import metrics
+from audit.actions import Action
+from audit.trail import record
 from booking import cache
 from booking.availability import alternatives_when_taken
 from booking.booking_input import BookingInput, booking_input_build, idempotency_key_for
@@ -187,6 +189,7 @@ def _new_booking(request: BookingRequest, booking: BookingInput) -> NewBooking:
 
 def _booked(request: BookingRequest, booking: BookingInput, made: CalendarBooking) -> Booked:
     appointment = request.appointment
+    was = appointment.status
     # The calendar's times are the booking's truth (a booking found by our key may differ).
     take_booking(appointment, made)
     appointment.attempts, appointment.failure_reason = request.attempts, ""
@@ -194,6 +197,7 @@ def _booked(request: BookingRequest, booking: BookingInput, made: CalendarBookin
     with transaction.atomic():
         appointment.save(update_fields=[*TAKEN_FIELDS, "attempts", "failure_reason", "updated_at"])
         WORK.end(request, BookingRequestStatus.SUCCEEDED, result=booked.as_envelope())
+        record(Action.BOOK, company=request.company_id, obj=appointment, changes=_outcome(appointment, was))
     cache.branch_availability_invalidate(
         request.company_id, appointment.branch, booking.event_type_id, made.start
     )
@@ -215,11 +219,17 @@ def _failed(request: BookingRequest, booking: BookingInput, error: BookingError)
         error = replace(error, alternatives=offered)
         appointment.alternatives = [a.as_dict() for a in offered or []]
     error = replace(error, appointment=appointment, booking_request=request)
-    appointment.status = AppointmentStatus.FAILED
+    was, appointment.status = appointment.status, AppointmentStatus.FAILED
     appointment.failure_reason, appointment.attempts = error.message, request.attempts
     with transaction.atomic():
         appointment.save(update_fields=["status", "failure_reason", "attempts", "alternatives", "updated_at"])
         WORK.end(request, BookingRequestStatus.FAILED, result=error.as_envelope(), last_error=error.message)
+        record(
+            Action.BOOK_FAILED,
+            company=request.company_id,
+            obj=appointment,
+            changes=_outcome(appointment, was),
+        )
     metrics.booking_total.labels(str(error.error_type)).inc()
     return error
 
@@ -239,5 +249,21 @@ def _kept(request: BookingRequest, error: BookingError, exc: Exception, retry_at
             last_error=str(exc),
             retry_at=retry_at,
         )
+        record(
+            Action.BOOK_KEPT,
+            company=request.company_id,
+            obj=appointment,
+            changes={"attempts": request.attempts},
+        )
     metrics.booking_total.labels("retrying").inc()
     return error
+
+
+def _outcome(appointment, was: str) -> dict:
+    """What a booking's outcome is in the audit trail (no name, no number: booking.source says
+    who asked, the actor which call, agent or staff member)."""
+    return {
+        "status": (was, appointment.status),
+        "start": (None, appointment.start),
+        "source": (None, appointment.source),
+    }

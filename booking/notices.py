@@ -12,6 +12,7 @@ import logging
 import secrets
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_noop
 
@@ -19,6 +20,8 @@ from askpro import metrics
 from askpro.api import error_body, success_body
 from askpro.inbox import inbox_store, inbox_work, not_in_queue
 from askpro.work import PermanentFailure
+from audit.actions import Action
+from audit.trail import record
 from booking.calendar import CalendarMessage, calendar_for
 from booking.calendar.calcom import notice_from
 from booking.calendar_sync import calendar_booking_apply
@@ -87,8 +90,15 @@ def calendar_notice_apply(*, company: Company, notice: CalendarMessage) -> Appoi
 def _mark_no_show(company: Company, notice: CalendarMessage) -> Appointment | None:
     appointment = Appointment.objects.filter(company=company, calcom_booking_uid=notice.booking_uid).first()
     if appointment is not None:
-        appointment.no_show = notice.no_show
-        appointment.save(update_fields=["no_show", "updated_at"])
+        was, appointment.no_show = appointment.no_show, notice.no_show
+        with transaction.atomic():
+            appointment.save(update_fields=["no_show", "updated_at"])
+            record(
+                Action.CALENDAR_CHANGE,
+                company=company,
+                obj=appointment,
+                changes={"no_show": (was, notice.no_show)},
+            )
     return appointment
 
 

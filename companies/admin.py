@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from companies.admin_scoping import CompanyScopedAdmin, CompanyScopedInline
+from companies.admin_scoping import AuditedAdmin, CompanyScopedAdmin, CompanyScopedInline
 from companies.models import Branch, Company, PhoneNumber, Service, StaffMembership
 from companies.services import branch_number_assign, company_rotate_webhook_key, company_set_credentials
 from companies.validators import normalize_e164
@@ -251,7 +251,7 @@ class PhoneNumberAdmin(CompanyScopedAdmin):
 
 
 @admin.register(StaffMembership)
-class StaffMembershipAdmin(admin.ModelAdmin):
+class StaffMembershipAdmin(AuditedAdmin, admin.ModelAdmin):
     """Only superusers decide who works for which company, and in which role (companies/roles.py:
     the role alone grants the permissions)."""
 

@@ -8,7 +8,7 @@ put staff into a group as well. Rows stay scoped to the member's company regardl
 - staff: the daily work: books, moves and cancels appointments, retries and replays what
   failed, marks callers as called back;
 - owner: staff's work plus the set-up: the company's keys and webhook key, branches, numbers,
-  MCP tokens for AI agents.
+  MCP tokens for AI agents; and the company's audit trail (who did what, read only).
 """
 
 from django.contrib.auth.backends import BaseBackend
@@ -38,6 +38,7 @@ _SET_UP = {
     "companies.phonenumber": ["add", "change", "delete"],
     "companies.service": ["add", "change", "delete"],
     "mcp_api.mcptoken": ["view", "add", "change", "delete"],
+    "audit.auditentry": ["view"],  # who did what in the company: read only (audit/admin.py)
 }
 
 

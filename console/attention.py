@@ -15,6 +15,8 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from audit.actions import Action
+from audit.trail import CHANGED, record
 from booking.models import (
     AppointmentChange,
     AppointmentSource,
@@ -95,9 +97,11 @@ def attention_item(company: Company | None, subject: str) -> AttentionItem | Non
 
 
 def attention_follow_up(item: AttentionItem, *, note: str, user) -> FollowUp:
-    follow_up, _created = FollowUp.objects.get_or_create(
+    follow_up, created = FollowUp.objects.get_or_create(
         company=item.company, subject=item.subject, defaults={"note": note, "done_by": user}
     )
+    if created:  # the note is free text: the trail says that one was written, not what
+        record(Action.FOLLOW_UP, company=item.company, obj=follow_up, changes={"note": CHANGED})
     return follow_up
 
 

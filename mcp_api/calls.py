@@ -1,9 +1,9 @@
 """Around every tool call: who is asking, whether they may, how often, and how it ended.
 
 A tool body runs inside `tool_call(...)`, which hands it the company of the verified token and
-turns whatever goes wrong into a ToolError an agent can act on (mcp_api.answers). Each call is
-counted and timed (/metrics) and logged with company, tool and outcome, never with arguments:
-they carry callers' names and numbers.
+turns whatever goes wrong into a ToolError an agent can act on (mcp_api.answers); what it writes
+is the token's in the audit trail. Each call is counted and timed (/metrics) and logged with
+company, tool and outcome, never with arguments: they carry callers' names and numbers.
 """
 
 import logging
@@ -17,6 +17,7 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver.exceptions import ToolError
 
 from askpro import metrics
+from audit.actors import Actor, acting_as, mcp_token
 from booking.errors import BookingError
 from companies.models import Company
 from integrations.ratelimit import rate_limit_hit
@@ -33,7 +34,8 @@ def tool_call(tool: str, *, writes: bool = False) -> Iterator[Company]:
     # after here as a request would (CONN_MAX_AGE, broken connections).
     close_old_connections()
     try:
-        yield _allowed_company(tool, writes=writes)
+        with acting_as(_agent()):
+            yield _allowed_company(tool, writes=writes)
     except _Refused as refused:
         outcome = refused.outcome
         raise ToolError(refused.text) from None
@@ -64,6 +66,12 @@ class _Refused(Exception):
     def __init__(self, outcome: str, text: str):
         super().__init__(text)
         self.outcome, self.text = outcome, text
+
+
+def _agent() -> Actor:
+    """The verified token, as the audit trail names it (its prefix and name, never the secret)."""
+    claims = (token.claims if (token := get_access_token()) else None) or {}
+    return mcp_token(str(claims.get("prefix", "")), str(claims.get("name", "")))
 
 
 def _allowed_company(tool: str, *, writes: bool) -> Company:

@@ -49,6 +49,8 @@ class CompanyTokenVerifier:
             subject=str(found.pk),
             scopes=found.scopes,
             expires_at=expires,
+            # Who acts, for the audit trail (mcp_api.calls): the token as staff know it in admin.
+            claims={"prefix": found.prefix, "name": found.name},
         )
 
 

@@ -6,8 +6,11 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.db.models import Q
 
+from audit.actions import Action
+from audit.trail import record
 from companies.models import Company
 from core import clock
 from mcp_api.models import McpToken
@@ -39,16 +42,22 @@ def mcp_token_issue(token: McpToken, *, created_by=None) -> str:
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token.name = token.name.strip()[:100] or "MCP client"
     token.prefix, token.key_hash, token.created_by = plain[:_SHOWN_CHARACTERS], _digest(plain), created_by
-    token.save()
+    with transaction.atomic():
+        token.save()
+        record(Action.TOKEN_CREATE, company=token.company_id, obj=token, changes=_rights(token))
     logger.info("MCP token %s made for company %s (write=%s)", token.pk, token.company_id, token.can_write)
     return plain
 
 
 def mcp_token_revoke(*, company: Company, token: McpToken) -> bool:
     """Stop `token` working at once; False if it was not the company's or already revoked."""
-    revoked = McpToken.objects.filter(pk=token.pk, company=company, revoked_at__isnull=True).update(
-        revoked_at=clock.now()
-    )
+    now = clock.now()
+    with transaction.atomic():
+        revoked = McpToken.objects.filter(pk=token.pk, company=company, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
+        if revoked:
+            record(Action.TOKEN_REVOKE, company=company, obj=token, changes={"revoked_at": (None, now)})
     if revoked:
         logger.info("MCP token %s of company %s revoked", token.pk, company.pk)
     return bool(revoked)
@@ -74,3 +83,9 @@ def _touch(token: McpToken, now: datetime) -> None:
 
 def _digest(plain: str) -> str:
     return hashlib.sha256(plain.encode()).hexdigest()
+
+
+def _rights(token: McpToken) -> dict:
+    """What a new token may do, for the audit trail (the token is the entry's object; its
+    secret is nowhere)."""
+    return {"can_write": (None, token.can_write), "expires_at": (None, token.expires_at)}

@@ -7,6 +7,7 @@
 
 Authentication (telephony.retell_auth) runs first and proves the company; the throttle then
 counts the request against that company's budget; only then is the body parsed and validated.
+What a request writes is the Retell call's in the audit trail (its id from the body).
 Errors are the envelope of askpro.api.
 """
 
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 
 from askpro import metrics
 from askpro.endpoints import CompanyEndpoint
+from audit.actors import acting_as, retell_call
 from telephony.functions import function_answer
 from telephony.inbound import inbound_variables
 from telephony.inbox import webhook_event_record
@@ -49,12 +51,13 @@ class WebhookView(RetellView):
             metrics.webhook_total.labels("other", "ignored").inc()
             return Response(status=status.HTTP_204_NO_CONTENT)
         payload = webhook.validated_data
-        _, created = webhook_event_record(
-            company=request.auth,
-            event=payload["event"],
-            call_id=payload["call"]["call_id"],
-            body=request._request.body.decode("utf-8"),
-        )
+        with acting_as(retell_call(payload["call"]["call_id"])):
+            _, created = webhook_event_record(
+                company=request.auth,
+                event=payload["event"],
+                call_id=payload["call"]["call_id"],
+                body=request._request.body.decode("utf-8"),
+            )
         metrics.webhook_total.labels(payload["event"], "accepted" if created else "duplicate").inc()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -75,7 +78,8 @@ class InboundCallView(RetellView):
 
     def post(self, request, webhook_key: str) -> Response:
         inbound = self.validated(InboundSerializer)["call_inbound"]
-        variables = inbound_variables(request.auth, inbound)
+        with acting_as(retell_call("")):  # before the call is answered: no call id yet
+            variables = inbound_variables(request.auth, inbound)
         return Response({"call_inbound": {"dynamic_variables": variables}})
 
 
@@ -92,9 +96,10 @@ class FunctionView(RetellView):
         envelope = FunctionCallSerializer(data=request.data, context=context)
         envelope.is_valid(raise_exception=True)
         call = envelope.validated_data
-        result = function_answer(
-            company=request.auth, name=call["name"], args=call["args"], call=call["call"]
-        )
+        with acting_as(retell_call(call["call"].get("call_id", ""))):
+            result = function_answer(
+                company=request.auth, name=call["name"], args=call["args"], call=call["call"]
+            )
         label = call["name"] if call["name"] in HANDLERS else "unknown"
         outcome = "ok" if result["success"] else result["data"].get("error", "failed")
         metrics.function_calls_total.labels(label, outcome).inc()
