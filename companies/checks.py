@@ -9,7 +9,8 @@ def encryption_keys_configured(app_configs, **kwargs):
         return []
     return [
         Warning(
-            "ENCRYPTION_KEYS is not set: API keys are encrypted with a key derived from SECRET_KEY.",
+            "ENCRYPTION_KEYS is not set: API keys, transcripts and notes are encrypted with a key "
+            "derived from SECRET_KEY.",
             hint="Set ENCRYPTION_KEYS to one or more Fernet keys, newest first.",
             id="askpro.W001",
         )

@@ -40,24 +40,6 @@ def staff_member_add(*, company: Company, user, role: str = StaffRole.STAFF) -> 
     StaffMembership.objects.update_or_create(user=user, defaults={"company": company, "role": role})
 
 
-def secrets_reencrypt() -> int:
-    """Re-encrypt every stored key with the newest ENCRYPTION_KEYS entry; returns rows changed."""
-    from companies.crypto import Secret, reencrypt
-
-    changed = 0
-    for company in Company.objects.all():
-        fields = []
-        for name in ("calcom_api_key", "retell_api_key"):
-            secret = getattr(company, name)
-            if secret:
-                setattr(company, name, Secret(reencrypt(secret.ciphertext)))
-                fields.append(name)
-        if fields:
-            company.save(update_fields=fields)
-            changed += 1
-    return changed
-
-
 def branch_number_assign(*, branch, number: str) -> None:
     """Route `number` (E.164) to `branch`: the company's own number is moved to it, a new one is
     created active. A number of another company is refused by the caller's form first."""

@@ -12,7 +12,10 @@ class FollowUpAdmin(CompanyScopedAdmin):
     list_display = ["done_at", "subject", "note", "done_by", "company"]
     list_filter = ["company"]
     list_select_related = ["company", "done_by"]
-    search_fields = ["subject", "note"]
+    # The note is encrypted at rest (companies.fields.EncryptedTextField): the database cannot
+    # search or sort by it, so follow-ups are found by what they are about and who made them.
+    search_fields = ["subject", "done_by__username"]
+    sortable_by = ["done_at", "subject", "done_by", "company"]
     date_hierarchy = "done_at"
 
     def get_readonly_fields(self, request, obj=None):

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from companies.fields import EncryptedTextField
 from companies.models import Company
 
 
@@ -13,7 +14,7 @@ class FollowUp(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="follow_ups")
     # "<model>:<pk>" of the row that failed (console.attention names them).
     subject = models.CharField(_("subject"), max_length=64)
-    note = models.TextField(_("note"), blank=True)
+    note = EncryptedTextField(_("note"), blank=True)  # about a person: encrypted at rest
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("by")
     )
@@ -27,4 +28,5 @@ class FollowUp(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.subject}: {self.note[:40]}"
+        # Not the note: a name ends up in admin's history and confirmation pages in plaintext.
+        return self.subject

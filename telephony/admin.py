@@ -25,6 +25,8 @@ class CallAdmin(CompanyScopedAdmin):
     list_display = ["started", "caller", "branch", "duration", "outcome", "booked_appointment"]
     list_filter = ["company", "status", "direction", "branch"]
     list_select_related = ["company", "branch", "customer"]
+    # Transcripts and summaries are encrypted at rest (the database cannot look inside them):
+    # staff find a call by the caller's number, the call id or the customer's name.
     search_fields = ["retell_call_id", "from_number", "to_number", "customer__name"]
     autocomplete_fields = ["company", "branch", "customer"]
     date_hierarchy = "started_at"

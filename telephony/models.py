@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from askpro.work import WorkRow
 from booking.models import Customer
+from companies.fields import EncryptedTextField
 from companies.models import Branch, Company
 from companies.validators import validate_same_company
 
@@ -56,8 +57,10 @@ class Call(models.Model):
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
     disconnection_reason = models.CharField(_("disconnection reason"), max_length=64, blank=True)
-    transcript = models.TextField(_("transcript"), blank=True)
-    summary = models.TextField(_("summary"), blank=True)
+    # What was said, encrypted at rest (companies.fields): readable here and in admin, opaque to
+    # SQL, so calls are searched by number, call id and customer, never by what was said.
+    transcript = EncryptedTextField(_("transcript"), blank=True)
+    summary = EncryptedTextField(_("summary"), blank=True)
     sentiment = models.CharField(_("sentiment"), max_length=32, blank=True)
     successful = models.BooleanField(_("successful"), null=True, blank=True)
     analysis = models.JSONField(_("analysis"), default=dict, blank=True)
