@@ -238,6 +238,7 @@ LOGGING = {
     "filters": {
         "correlation": {"()": "askpro.correlation.CorrelationIdFilter"},
         "redact_keys": {"()": "askpro.logfilters.RedactWebhookKeys"},
+        "mask_personal_data": {"()": "askpro.logfilters.MaskPersonalData"},
         "once_per_minute": {"()": "askpro.logfilters.OncePerMinute"},
     },
     "formatters": {
@@ -248,12 +249,18 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["correlation", "redact_keys"],
+            "filters": ["correlation", "redact_keys", "mask_personal_data"],
             "formatter": "plain",
         },
     },
+    # Every line leaves through the console handler and its filters. Django's defaults give
+    # "django" a console of its own while DEBUG is on and a mail to ADMINS (with the request's
+    # POST data), and "django.server" its own handler: configured here, they lose those.
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        "django": {},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # At DEBUG (with DEBUG on) it writes every SQL statement with its parameters: names, numbers.
         "django.db.backends": {"level": "WARNING"},
         # Outages repeat on every request: once a minute is enough to know.
         "askpro.cache": {"level": "WARNING", "filters": ["once_per_minute"]},

@@ -134,5 +134,5 @@ def calendars_reconcile() -> list[ReconcileReport]:
         try:
             reports.append(calendar_reconcile(company=company))
         except BookingError as exc:
-            logger.warning("reconciliation of company %s skipped: %s", company.pk, exc.message)
+            logger.warning("reconciliation of company %s skipped: %s", company.pk, exc.error_type)
     return reports
