@@ -101,7 +101,8 @@ PRUNE_BATCH = 5000  # rows per DELETE: short transactions, however large the bac
 def inbox_prune(model, *, done_status: str, stored_at: str) -> int:
     """Delete rows that ended well more than INBOX_KEEP_DAYS ago, in batches; failed and waiting
     rows stay for staff. Keeps the inboxes (and their indexes) the size of recent traffic (#15);
-    what a processed row held lives on in the calls and appointments it made."""
+    what a processed row held lives on in the calls and appointments it made. Personal data goes
+    by each company's own, possibly shorter, period, failed rows' too: privacy.retention (#14)."""
     from django.conf import settings
 
     cutoff = clock.now() - timedelta(days=settings.INBOX_KEEP_DAYS)

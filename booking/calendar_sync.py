@@ -18,7 +18,7 @@ from audit.trail import fields_changed, record
 from booking import cache
 from booking.calendar import CalendarBooking
 from booking.customers import customer_upsert
-from booking.models import Appointment, AppointmentSource, AppointmentStatus, BookingRequest
+from booking.models import Appointment, AppointmentSource, AppointmentStatus, BookingRequest, is_erased
 from companies.models import Company
 from companies.validators import normalize_e164
 from core import clock
@@ -159,10 +159,12 @@ def take_booking(appointment: Appointment, booking: CalendarBooking) -> None:
     appointment.start = booking.start or appointment.start
     appointment.end = booking.end or appointment.end
     appointment.host_email = booking.host_email or appointment.host_email
-    if booking.attendee and not appointment.attendee_name:
-        appointment.attendee_name = booking.attendee.name[:200]
-    if booking.attendee and not appointment.attendee_email:
-        appointment.attendee_email = booking.attendee.email[:254]
+    # Not for a person erased on request: Cal.com still has their name (privacy/scrub.py).
+    attendee = None if is_erased(appointment.metadata) else booking.attendee
+    if attendee and not appointment.attendee_name:
+        appointment.attendee_name = attendee.name[:200]
+    if attendee and not appointment.attendee_email:
+        appointment.attendee_email = attendee.email[:254]
     appointment.calendar_changed_at = booking.changed_at or clock.now()
 
 

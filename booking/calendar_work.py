@@ -18,7 +18,7 @@ from django.db.models import F
 
 from askpro.work import RetriedWork, failure_reason, is_transient
 from booking.errors import BookingError, ErrorType, failure_from
-from booking.models import WorkStatus
+from booking.models import WorkStatus, is_erased
 from core import clock
 from integrations.deadline import seconds_left
 from integrations.errors import CircuitOpen, IntegrationError, RateLimited, TransientError
@@ -112,6 +112,15 @@ def await_first(
     if row.status == WorkStatus.RETRYING and take_over(row, work=work):
         return execute(row)
     return replay(row)
+
+
+def refuse_erased(row, doing: ErrorType) -> None:
+    """A wish whose details were erased on the person's request cannot be run again: there is
+    nothing left to send, and sending it would bring the person back."""
+    if is_erased(row.payload):
+        raise BookingError(
+            doing, "This request's details were erased on the person's request; it cannot be run again."
+        )
 
 
 def take_over(row, *, work: RetriedWork, from_statuses=None) -> bool:

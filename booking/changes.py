@@ -21,7 +21,7 @@ from audit.trail import CHANGED, record
 from booking.availability import alternatives_when_taken
 from booking.calendar import CalendarBooking, calendar_for
 from booking.calendar_sync import calendar_booking_apply
-from booking.calendar_work import attempt, await_first, take_over, unfinished_or_failed
+from booking.calendar_work import attempt, await_first, refuse_erased, take_over, unfinished_or_failed
 from booking.errors import BookingError, ErrorType
 from booking.horizon import bookable_days
 from booking.models import (
@@ -118,6 +118,8 @@ def appointment_cancel(
 def appointment_change_retry(*, change: AppointmentChange, include_failed: bool = False):
     """Run a waiting (or, for staff, a failed) change again; else its recorded outcome."""
     statuses = [WorkStatus.RETRYING, *([WorkStatus.FAILED] if include_failed else [])]
+    if change.status in statuses:
+        refuse_erased(change, _failure_type(change))
     if not take_over(change, work=WORK, from_statuses=statuses):
         return _replay(change)
     return _execute(change)
@@ -176,14 +178,16 @@ def _claim(company, appointment, kind, payload, source, call_id) -> tuple[Appoin
     return existing, False
 
 
+def _failure_type(change: AppointmentChange) -> ErrorType:
+    if change.kind == AppointmentChangeKind.RESCHEDULE:
+        return ErrorType.UPDATE_FAILED
+    return ErrorType.CANCELLATION_FAILED
+
+
 def _execute(change: AppointmentChange):
     """Do a claimed change (its attempt counted) and record how it ended."""
     appointment = change.appointment
-    doing = (
-        ErrorType.UPDATE_FAILED
-        if change.kind == AppointmentChangeKind.RESCHEDULE
-        else ErrorType.CANCELLATION_FAILED
-    )
+    doing = _failure_type(change)
     was = appointment.status
     standing = attempt(
         change,
@@ -287,7 +291,9 @@ def _replay(change: AppointmentChange):
     """What the change's work answered, for a repeat of it."""
     if change.status == WorkStatus.SUCCEEDED:
         if change.kind == AppointmentChangeKind.CANCEL:
-            return Cancelled(Appointment.objects.get(pk=change.result["appointment_id"]))
+            # Erasure keeps the outcome but not its details: then the appointment asked for.
+            cancelled = (change.result or {}).get("appointment_id", change.appointment_id)
+            return Cancelled(Appointment.objects.get(pk=cancelled))
         return Rescheduled(appointment=change.replacement, previous=change.appointment)
     raise unfinished_or_failed(change, appointment=change.appointment)
 

@@ -19,7 +19,7 @@ from booking.availability import alternatives_when_taken
 from booking.booking_input import BookingInput, booking_input_build, idempotency_key_for
 from booking.calendar import Attendee, CalendarBooking, NewBooking, calendar_for
 from booking.calendar_sync import TAKEN_FIELDS, take_booking
-from booking.calendar_work import attempt, await_first, take_over
+from booking.calendar_work import attempt, await_first, refuse_erased, take_over
 from booking.errors import BookingError, ErrorType
 from booking.horizon import bookable_days
 from booking.models import (
@@ -28,6 +28,7 @@ from booking.models import (
     BookingRequest,
     BookingRequestStatus,
     Customer,
+    is_erased,
 )
 from booking.requests import WORK, booking_request_claim, booking_request_replay
 from booking.results import Booked
@@ -107,9 +108,10 @@ _SAME_WISH = ("branch_id", "event_type_id", "start", "name", "email", "phone")
 
 def _check_same_wish(request: BookingRequest, booking: BookingInput) -> None:
     """A caller's key names one booking: given again with another time or person it is a
-    mistake, refused, rather than answered with the first booking's result."""
-    first = BookingInput(**request.payload)
-    if any(getattr(first, name) != getattr(booking, name) for name in _SAME_WISH):
+    mistake, refused, rather than answered with the first booking's result. A key whose
+    first wish was erased names nothing we can compare with: refused the same way."""
+    first = None if is_erased(request.payload) else BookingInput(**request.payload)
+    if first is None or any(getattr(first, name) != getattr(booking, name) for name in _SAME_WISH):
         raise BookingError(
             ErrorType.VALIDATION,
             "This idempotency key was already used for a different booking; use a new key.",
@@ -132,6 +134,8 @@ def booking_request_retry(*, booking_request: BookingRequest, include_failed: bo
     statuses = [BookingRequestStatus.RETRYING]
     if include_failed:
         statuses.append(BookingRequestStatus.FAILED)
+    if booking_request.status in statuses:
+        refuse_erased(booking_request, ErrorType.BOOKING_FAILED)
     if not take_over(booking_request, work=WORK, from_statuses=statuses):
         return booking_request_replay(booking_request)
     try:

@@ -7,6 +7,17 @@ from companies.models import Branch, Company
 from companies.validators import normalize_e164, validate_same_company
 from core.shown import shown_local
 
+# The mark erasure (privacy/scrub.py) leaves on an appointment's metadata and on a work row's
+# payload: the person asked to be forgotten, so nothing may copy them back from Cal.com or run
+# their wish again. Here, below privacy, so booking can honour it without importing privacy.
+ERASED_PAYLOAD: dict = {"erased": True}
+
+
+def is_erased(value: dict | None) -> bool:
+    """Whether `value` (metadata or a payload) carries the erasure mark; a move keeps the mark
+    beside the moved booking's own keys, so the mark, not equality, decides."""
+    return isinstance(value, dict) and value.get("erased") is True
+
 
 class Customer(models.Model):
     """A caller, known within one company by their phone number."""

@@ -26,7 +26,7 @@ from booking.calendar import CalendarMessage, calendar_for
 from booking.calendar.calcom import notice_from
 from booking.calendar_sync import calendar_booking_apply
 from booking.errors import ErrorType, calendar_failures
-from booking.models import Appointment, CalendarNotice, WorkStatus
+from booking.models import Appointment, CalendarNotice, WorkStatus, is_erased
 from companies.models import Company
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,8 @@ def _handle(row: CalendarNotice) -> dict:
     appointment = calendar_notice_apply(company=row.company, notice=notice)
     if appointment is None:
         return success_body("Not a booking of this company's event types; nothing to do.")
+    if is_erased(appointment.metadata):  # its person was erased: the notice names them
+        CalendarNotice.objects.filter(pk=row.pk).update(body="")
     return success_body(
         f"Appointment {appointment.pk} is {appointment.status}.", appointment_id=appointment.pk
     )

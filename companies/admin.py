@@ -38,7 +38,17 @@ class CompanyAdminForm(forms.ModelForm):
 
     class Meta:
         model = Company
-        fields = ["name", "slug", "timezone", "language", "calcom_base_url", "retell_rate_limit", "is_active"]
+        fields = [
+            "name",
+            "slug",
+            "timezone",
+            "language",
+            "calcom_base_url",
+            "retell_rate_limit",
+            "retention_days",
+            "appointment_retention_days",
+            "is_active",
+        ]
 
 
 class BranchForm(forms.ModelForm):
@@ -143,6 +153,16 @@ class CompanyAdmin(CompanyScopedAdmin):
         return [
             (None, {"fields": ["name", "slug", "timezone", "language", "is_active"]}),
             (_("Cal.com and Retell"), {"fields": [*keys, "webhook_key_shown", "retell_rate_limit"]}),
+            (
+                _("Data protection"),
+                {
+                    "fields": ["retention_days", "appointment_retention_days"],
+                    "description": _(
+                        "Personal data older than these periods is removed every night; the "
+                        "calls and appointments themselves stay, so counts do not change."
+                    ),
+                },
+            ),
             (_("Set-up check"), {"fields": ["setup_check"]}),
             (_("History"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
         ]

@@ -17,6 +17,9 @@ from companies.validators import (
 )
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
+DEFAULT_RETENTION_DAYS = 90
+DEFAULT_APPOINTMENT_RETENTION_DAYS = 365
+MAX_RETENTION_DAYS = 3650
 
 
 class Language(models.TextChoices):
@@ -60,6 +63,29 @@ class Company(models.Model):
         verbose_name=_("Retell requests per minute"),
         help_text=_("Per endpoint (webhooks, inbound calls, functions). Blank: the service default."),
     )
+    # How long personal data is kept (privacy/retention.py, run daily). Two periods, because
+    # what was said on a call is needed for days, while an appointment's who is needed as long
+    # as the practice may ask about past visits.
+    retention_days = models.PositiveIntegerField(
+        _("keep call contents and raw messages (days)"),
+        default=DEFAULT_RETENTION_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RETENTION_DAYS)],
+        help_text=_(
+            "After this many days, a call's transcript, summary, analysis and call variables are "
+            "removed, and so are the raw Retell and Cal.com messages (which hold the recording "
+            "links), the details of finished booking requests and the texts sent to callers."
+        ),
+    )
+    appointment_retention_days = models.PositiveIntegerField(
+        _("keep callers on appointments and calls (days)"),
+        default=DEFAULT_APPOINTMENT_RETENTION_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RETENTION_DAYS)],
+        help_text=_(
+            "After this many days, an appointment loses the attendee's name, email and notes, a call "
+            "loses the caller's number, and a customer with no appointment or call in this time is "
+            "deleted. Times, branches and statuses stay, so counts and statistics do not change."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -68,6 +94,13 @@ class Company(models.Model):
         ordering = ["name"]
         verbose_name = _("company")
         verbose_name_plural = _("companies")
+        constraints = [
+            # 0 days would remove everything at the next run, the calls of this morning included.
+            models.CheckConstraint(condition=Q(retention_days__gte=1), name="company_retention_days_min"),
+            models.CheckConstraint(
+                condition=Q(appointment_retention_days__gte=1), name="company_appointment_retention_days_min"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -15,11 +15,14 @@ class AskProAdminSite(admin.AdminSite):
 
     def index(self, request, extra_context=None):
         from console.views import dashboard_context
+        from privacy.admin_views import privacy_links
 
-        return super().index(request, {**dashboard_context(request), **(extra_context or {})})
+        context = {**dashboard_context(request), **privacy_links(request), **(extra_context or {})}
+        return super().index(request, context)
 
     def get_urls(self):
         from console import views
+        from privacy.admin_views import privacy_urls
 
         def view(function):
             return self.admin_view(lambda request, **kwargs: function(self, request, **kwargs))
@@ -33,5 +36,6 @@ class AskProAdminSite(admin.AdminSite):
             ),
             path("attention/<str:subject>/book/", view(views.attention_book_view), name="attention_book"),
             path("setup-check/<int:company_id>/", view(views.setup_check_view), name="setup_check"),
+            *privacy_urls(view),  # the data-protection request page (privacy/admin_views.py)
             *super().get_urls(),
         ]

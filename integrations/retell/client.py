@@ -7,7 +7,7 @@ since 06/15/2026 and 07/31/2026 (§6.3 "Deprecations to respect").
 
 Every method raises an `IntegrationError` subclass for a transport failure or a status >= 400
 (integrations/retell/errors.py). Nothing retries here; `integrations.retry.call_with_retry` may
-wrap any of these calls (all are reads, or an idempotent PATCH).
+wrap any of these calls but `delete_call` (the others are reads, or an idempotent PATCH).
 
 Logs name the method, the path *template*, the status and the duration; never the API key, bodies
 or query strings.
@@ -38,6 +38,9 @@ GET_AGENT_PATH = "/get-agent/{agent_id}"
 UPDATE_AGENT_PATH = "/update-agent/{agent_id}"
 # https://docs.retellai.com/api-references/get-call
 GET_CALL_PATH = "/v2/get-call/{call_id}"
+# Deletes the call and what Retell keeps of it (recording, transcript, analysis); 204, no body.
+# https://docs.retellai.com/api-references/delete-call
+DELETE_CALL_PATH = "/v2/delete-call/{call_id}"
 
 # Both list endpoints: `limit` defaults to 50, at most 1000 (contract §6.2, OpenAPI LimitParam).
 MAX_PAGE_LIMIT = 1000
@@ -113,6 +116,14 @@ class RetellClient(JsonHttpClient):
         path = GET_CALL_PATH.format(call_id=_segment(call_id, "call_id"))
         return self._call("get_call", "GET", path, GET_CALL_PATH)
 
+    def delete_call(self, call_id: str) -> None:
+        """Delete the call at Retell, for an erasure request. Not idempotent in its answer: a call
+        already gone is a NotFound (Retell answers 404, or 422 "Cannot find requested asset")."""
+        path = DELETE_CALL_PATH.format(call_id=_segment(call_id, "call_id"))
+        self._exchange(
+            "delete_call", "DELETE", path, DELETE_CALL_PATH, read=_no_content, headers=self._headers()
+        )
+
     # -- transport --------------------------------------------------------------------------
 
     def _all_pages(
@@ -180,6 +191,11 @@ def _json_object(response: requests.Response) -> dict:
             request_sent=True,
         )
     return answer
+
+
+def _no_content(response: requests.Response) -> None:
+    if not response.ok:
+        raise error_from_response(response)
 
 
 def _page_items(page: dict) -> list[dict]:

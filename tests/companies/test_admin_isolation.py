@@ -173,6 +173,8 @@ def test_company_form_replaces_a_key_only_when_one_is_typed(client, charlie, com
         "timezone": "Europe/Berlin",
         "language": "de",
         "calcom_base_url": "https://api.cal.com/v2",
+        "retention_days": "90",  # the form's initial values, as a browser sends them
+        "appointment_retention_days": "365",
         "is_active": "on",
         "new_calcom_api_key": "cal_live_replaced",
         "new_retell_api_key": "",

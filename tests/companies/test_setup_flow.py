@@ -43,6 +43,8 @@ def _new_company(**overrides) -> dict:
         "timezone": "Europe/Berlin",
         "language": "de",
         "calcom_base_url": "https://api.cal.com/v2",
+        "retention_days": "90",  # the form's initial values, as a browser sends them
+        "appointment_retention_days": "365",
         "new_calcom_api_key": "cal_live_sonne_key",
         "new_retell_api_key": "key_sonne_retell",
         "is_active": "on",
