@@ -42,11 +42,6 @@ def may_answer_requests(user) -> bool:
     return user.is_superuser or role_of(user) == StaffRole.OWNER
 
 
-def privacy_links(request) -> dict:
-    """For the dashboard: whether to offer the page."""
-    return {"may_answer_privacy": may_answer_requests(request.user)}
-
-
 class PersonForm(forms.Form):
     company = forms.ModelChoiceField(queryset=Company.objects.order_by("name"), label=gettext_lazy("Company"))
     phone = forms.CharField(
