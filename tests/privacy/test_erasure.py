@@ -3,16 +3,13 @@ calls deleted, then our rows deleted or blanked, so that nothing leads back to h
 stay as they were and another company's customer with her number is untouched. What could not be
 done at the vendors is listed for staff."""
 
-import io
 import json
 from collections import Counter
 from datetime import timedelta
 from hashlib import sha256
 
 import pytest
-import responses
 from django.core import serializers
-from django.core.management import call_command
 from django.db import connection
 from django_q.models import OrmQ
 from django_q.signing import SignedPackage
@@ -37,7 +34,6 @@ from booking.services import (
     booking_create,
     booking_request_retry,
 )
-from companies.models import Company
 from console.attention import attention_items
 from console.models import FollowUp
 from core import clock
@@ -49,63 +45,30 @@ from telephony.models import Call, CallStatus, WebhookEvent
 from tests import calcom_fakes, retell_fakes, timeline
 from tests.calcom_fakes import json_body
 from tests.privacy import people
+from tests.privacy.vendors import CALCOM, HER_CALLS, cal_com_cancels, database_dump, retell_deletes
 
 pytestmark = pytest.mark.django_db
-CALCOM = calcom_fakes.BASE
-RETELL = retell_fakes.BASE
-HER_CALLS = (retell_fakes.CALL_ID, "call_outbound_jana")
 
 
-@pytest.fixture(autouse=True)
-def _no_retry_sleep(monkeypatch):
-    monkeypatch.setattr("integrations.resilience.retry_sleep", lambda seconds: None)
-
-
-@pytest.fixture
-def alpha(db) -> Company:
-    return people.clinic()
-
-
-@pytest.fixture
-def her(client, alpha) -> people.Jana:
-    return people.jana(client, alpha)
-
-
-@pytest.fixture
-def wire():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-def cal_com_cancels(wire, uid: str = people.BOOKING_UID, start=None) -> None:
-    start = start or people.booking_start()
-    cancelled = calcom_fakes.booking_output(
-        start=start, end=start + timedelta(minutes=30), uid=uid, status="cancelled"
-    )
-    wire.post(f"{CALCOM}/bookings/{uid}/cancel", json=cancelled)
-
-
-def retell_deletes(wire, *call_ids: str, status: int = 204) -> None:
-    for call_id in call_ids:
-        if status == 204:
-            wire.delete(f"{RETELL}/v2/delete-call/{call_id}", status=204)
-        else:
-            wire.delete(
-                f"{RETELL}/v2/delete-call/{call_id}",
-                status=status,
-                json=retell_fakes.fixture("error_internal"),
-            )
+CAL_COM_SECRET = "whsec_alpha"
 
 
 def _erase(company, **kwargs):
     return erase_person(company=company, phone=kwargs.pop("phone", people.PHONE), **kwargs)
 
 
-def _dump() -> str:
-    """Every table as dumpdata writes it, re-read so that non-ASCII reads as itself."""
-    out = io.StringIO()
-    call_command("dumpdata", stdout=out)
-    return json.dumps(json.loads(out.getvalue()), ensure_ascii=False)
+def cal_com_tells(client, company, notice: dict) -> None:
+    """Cal.com's webhook `notice`, signed with CAL_COM_SECRET (set on `company`), accepted and
+    processed as the worker would."""
+    body = json.dumps(notice).encode()
+    answer = client.post(
+        f"/api/calcom/webhook/{company.webhook_key}",
+        body,
+        content_type="application/json",
+        HTTP_X_CAL_SIGNATURE_256=sign(body, CAL_COM_SECRET),
+    )
+    assert answer.status_code < 300
+    calendar_notice_process(notice_id=CalendarNotice.objects.get(status="received").pk)
 
 
 def _task_queue() -> str:
@@ -135,7 +98,7 @@ def test_after_erasure_no_row_and_no_dump_holds_any_of_her_identifiers(her, alph
     _erase(alpha, email=people.EMAIL)
 
     assert people.rows_naming_her() == {}
-    dump, queue = _dump(), _task_queue()
+    dump, queue = database_dump(), _task_queue()
     for identifier in people.IDENTIFIERS:
         assert identifier not in dump, identifier
         assert identifier not in queue, identifier
@@ -258,9 +221,9 @@ def _rows_of(company) -> dict:
 
 
 def test_the_plan_changes_nothing_and_says_what_will_go(her, alpha):
-    dump = _dump()
+    dump = database_dump()
     plan = erasure_plan(company=alpha, phone="0151 12345678")
-    assert _dump() == dump
+    assert database_dump() == dump
     assert plan.counts["calls"] == 2 and plan.counts["customers"] == 1
     assert [appointment.pk for appointment in plan.to_cancel] == [her.future.pk]
     assert sorted(plan.retell_call_ids) == sorted(HER_CALLS) and plan.retell_configured
@@ -303,7 +266,7 @@ def test_her_open_items_leave_needs_attention_and_waiting_work_is_stopped(her, a
 
 
 def test_cal_coms_notice_of_the_cancellation_arriving_later_does_not_bring_her_back(her, alpha, wire, client):
-    alpha.calcom_webhook_secret = "whsec_alpha"
+    alpha.calcom_webhook_secret = CAL_COM_SECRET
     alpha.save()
     cal_com_cancels(wire)
     retell_deletes(wire, *HER_CALLS)
@@ -314,16 +277,7 @@ def test_cal_coms_notice_of_the_cancellation_arriving_later_does_not_bring_her_b
     start = people.booking_start()
     end = start + timedelta(minutes=30)
     notice["payload"].update({"startTime": timeline.z(start), "endTime": timeline.z(end)})
-    body = json.dumps(notice).encode()
-    answer = client.post(
-        f"/api/calcom/webhook/{alpha.webhook_key}",
-        body,
-        content_type="application/json",
-        HTTP_X_CAL_SIGNATURE_256=sign(body, "whsec_alpha"),
-    )
-    assert answer.status_code < 300
-    stored = CalendarNotice.objects.filter(status="received").get()
-    calendar_notice_process(notice_id=stored.pk)
+    cal_com_tells(client, alpha, notice)
 
     her.future.refresh_from_db()
     assert her.future.attendee_name == "" and her.future.attendee_email == ""
@@ -392,7 +346,7 @@ def test_her_erased_change_cannot_be_retried_and_a_repeat_gets_its_outcome(her, 
 
 
 def test_her_booking_moved_in_cal_com_after_erasure_comes_back_without_her(her, alpha, wire, client):
-    alpha.calcom_webhook_secret = "whsec_alpha"
+    alpha.calcom_webhook_secret = CAL_COM_SECRET
     alpha.save()
     refused = calcom_fakes.fixture("error_forbidden")
     wire.post(f"{CALCOM}/bookings/{people.BOOKING_UID}/cancel", status=403, json=refused)
@@ -401,15 +355,7 @@ def test_her_booking_moved_in_cal_com_after_erasure_comes_back_without_her(her, 
 
     notice = calcom_fakes.fixture("notice_booking_rescheduled")  # staff moved it, in Cal.com
     notice["payload"]["attendees"][0].update({"name": people.NAME, "email": people.EMAIL})
-    body = json.dumps(notice).encode()
-    answer = client.post(
-        f"/api/calcom/webhook/{alpha.webhook_key}",
-        body,
-        content_type="application/json",
-        HTTP_X_CAL_SIGNATURE_256=sign(body, "whsec_alpha"),
-    )
-    assert answer.status_code < 300
-    calendar_notice_process(notice_id=CalendarNotice.objects.get(status="received").pk)
+    cal_com_tells(client, alpha, notice)
 
     moved = Appointment.objects.get(company=alpha, calcom_booking_uid="bk_moved_2")
     assert moved.metadata["erased"] is True and moved.customer_id is None

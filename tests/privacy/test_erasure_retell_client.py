@@ -4,7 +4,6 @@
 import logging
 
 import pytest
-import responses
 
 from integrations.errors import AuthError, NotFound, TransientError
 from integrations.retell.client import RetellClient
@@ -13,12 +12,6 @@ from tests import retell_fakes
 pytestmark = pytest.mark.django_db  # a Retry-After would be kept where every process sees it
 BASE = retell_fakes.BASE
 KEY = retell_fakes.API_KEY
-
-
-@pytest.fixture
-def wire():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 def test_a_deleted_call_is_a_204_and_nothing_comes_back(wire, caplog):

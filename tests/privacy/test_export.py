@@ -10,22 +10,11 @@ import json
 import pytest
 
 from audit.models import AuditEntry
-from companies.models import Company
 from privacy.export import export_summary, person_data_export, person_export
 from privacy.person import TABLE, TABLES, PersonNotValid, person_identify, person_rows
 from tests.privacy import people
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def alpha(db) -> Company:
-    return people.clinic()
-
-
-@pytest.fixture
-def her(client, alpha) -> people.Jana:
-    return people.jana(client, alpha)
 
 
 def _export(company, phone=people.PHONE, email=""):

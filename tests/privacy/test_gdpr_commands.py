@@ -11,27 +11,11 @@ from django.core.management import CommandError, call_command
 
 from audit.models import AuditEntry
 from booking.models import Customer
-from companies.models import Company
 from tests import retell_fakes
 from tests.privacy import people
-from tests.privacy.test_erasure import HER_CALLS, _dump, cal_com_cancels, retell_deletes
+from tests.privacy.vendors import HER_CALLS, cal_com_cancels, database_dump, retell_deletes
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_retry_sleep(monkeypatch):
-    monkeypatch.setattr("integrations.resilience.retry_sleep", lambda seconds: None)
-
-
-@pytest.fixture
-def alpha(db) -> Company:
-    return people.clinic()
-
-
-@pytest.fixture
-def her(client, alpha) -> people.Jana:
-    return people.jana(client, alpha)
 
 
 @pytest.fixture
@@ -73,10 +57,10 @@ def test_export_summary_is_readable_text(her, alpha):
     ],
 )
 def test_bad_input_is_a_command_error_and_changes_nothing(her, command, company, phone, says, nothing_sent):
-    dump = _dump()
+    dump = database_dump()
     with pytest.raises(CommandError, match=says):
         run(command, "--company", company, "--phone", phone, *(["--yes"] if command == "gdpr_erase" else []))
-    assert _dump() == dump
+    assert database_dump() == dump
 
 
 def test_an_invalid_email_is_a_command_error(her):
@@ -85,19 +69,19 @@ def test_an_invalid_email_is_a_command_error(her):
 
 
 def test_a_dry_run_prints_the_plan_and_changes_nothing(her, alpha, nothing_sent):
-    dump = _dump()
+    dump = database_dump()
     printed = run("gdpr_erase", "--company", "alpha", "--phone", people.PHONE, "--dry-run")
-    assert _dump() == dump and not AuditEntry.objects.filter(action="erase").exists()
+    assert database_dump() == dump and not AuditEntry.objects.filter(action="erase").exists()
     assert "calls" in printed and "Dry run: nothing was changed." in printed
     assert people.BOOKING_UID in printed and "Alpha Mitte" in printed  # what will be cancelled
     assert "Calls at Retell (deleted through Retell's API): 2" in printed
 
 
 def test_erasure_asks_first_and_a_no_changes_nothing(her, alpha, monkeypatch, nothing_sent):
-    dump = _dump()
+    dump = database_dump()
     with pytest.raises(CommandError, match="Not confirmed"):
         run("gdpr_erase", "--company", "alpha", "--phone", people.PHONE, answer="no", monkeypatch=monkeypatch)
-    assert _dump() == dump
+    assert database_dump() == dump
 
 
 def test_erasure_confirmed_erases_and_says_what_staff_must_still_do(her, alpha, monkeypatch):

@@ -10,38 +10,18 @@ from django.test import Client
 
 from audit.models import AuditEntry
 from booking.models import Customer
-from companies.models import Company, StaffRole
+from companies.models import StaffRole
 from companies.services import staff_member_add
 from privacy.person import TABLES
 from tests import retell_fakes
 from tests.factories import UserFactory
 from tests.privacy import people
-from tests.privacy.test_erasure import HER_CALLS, _dump, cal_com_cancels, retell_deletes
+from tests.privacy.vendors import HER_CALLS, cal_com_cancels, database_dump, retell_deletes
 
 pytestmark = pytest.mark.django_db
 PAGE = "/admin/data-protection/"
 EXPORT = PAGE + "export/"
 ERASE = PAGE + "erase/"
-
-
-@pytest.fixture(autouse=True)
-def _no_retry_sleep(monkeypatch):
-    monkeypatch.setattr("integrations.resilience.retry_sleep", lambda seconds: None)
-
-
-@pytest.fixture
-def alpha(db) -> Company:
-    return people.clinic()
-
-
-@pytest.fixture
-def beta(db) -> Company:
-    return people.salon()
-
-
-@pytest.fixture
-def her(client, alpha) -> people.Jana:
-    return people.jana(client, alpha)
 
 
 @pytest.fixture
@@ -99,13 +79,13 @@ def test_the_summary_downloads_as_text(her, as_olga):
 
 
 def test_erasing_asks_to_confirm_repeating_what_will_happen_and_changes_nothing_until_then(her, as_olga):
-    dump = _dump()
+    dump = database_dump()
     assert as_olga.get(ERASE).status_code == 405
     page = as_olga.post(ERASE, ASKED)
     html = page.content.decode()
     assert page.status_code == 200 and 'id="privacy-confirm"' in html and 'name="confirmed"' in html
     assert people.BOOKING_UID in html and "Alpha Mitte" in html  # the appointment to be cancelled, again
-    assert _dump() == dump
+    assert database_dump() == dump
 
 
 def test_erasure_confirmed_erases_and_lists_what_staff_must_still_do(her, as_olga, alpha):
@@ -134,12 +114,12 @@ def test_anyone_but_an_owner_is_refused_whatever_they_post(her, alpha, role):
     user = member(alpha, "someone", role)
     browser = Client()
     browser.force_login(user)
-    dump = _dump()
+    dump = database_dump()
     assert browser.get(PAGE).status_code == 403
     assert browser.get(ERASE).status_code == 403
     for url in (PAGE, EXPORT, ERASE):
         assert browser.post(url, {**ASKED, "confirmed": "yes", "format": "json"}).status_code == 403
-    assert _dump() == dump
+    assert database_dump() == dump
     assert 'id="privacy-link"' not in browser.get("/admin/").content.decode()
 
 
