@@ -63,7 +63,7 @@ def free_slots(
     (any earlier question may have fetched them), else the days missing in one request to the
     calendar; and when the oldest cached day expires."""
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    known, keys = cache.availability_days_get(company.pk, event_type_id, tz.key, days)
+    known, keys = cache.availability_days_get(company, event_type_id, tz.key, days)
     missing = [day for day in days if day not in known]
     if missing:
         known.update(_fetch_days(company, event_type_id, missing[0], missing[-1], tz, keys))

@@ -61,7 +61,7 @@ def calendar_booking_apply(
             _link(previous, appointment)
         if audited:
             _record_news(company, before, appointment, previous)
-    cache.branch_availability_invalidate(company.pk, appointment.branch, appointment.event_type_id, *touched)
+    cache.branch_availability_invalidate(company, appointment.branch, appointment.event_type_id, *touched)
     return appointment
 
 

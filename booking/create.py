@@ -203,7 +203,7 @@ def _booked(request: BookingRequest, booking: BookingInput, made: CalendarBookin
         WORK.end(request, BookingRequestStatus.SUCCEEDED, result=booked.as_envelope())
         record(Action.BOOK, company=request.company_id, obj=appointment, changes=_outcome(appointment, was))
     cache.branch_availability_invalidate(
-        request.company_id, appointment.branch, booking.event_type_id, made.start
+        request.company, appointment.branch, booking.event_type_id, made.start
     )
     metrics.booking_total.labels("pending" if made.pending else "booked").inc()
     metrics.appointments_created_total.labels(booking.source).inc()

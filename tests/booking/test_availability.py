@@ -76,7 +76,13 @@ def test_booking_through_us_drops_the_cached_availability(company, branch, calco
     calcom.add("GET", f"{BASE}/slots", json=slots_range({}))
     again = availability_get(company=company, branch=branch, date_from=day.isoformat())
     assert [c.request.method for c in calcom.calls] == ["GET", "POST", "GET"]
-    assert again.slots == []
+    # Only the booked day is asked again (and is now full); the week's other days stay cached.
+    asked = parse_qs(urlsplit(calcom.calls[2].request.url).query)
+    assert (asked["start"], asked["end"]) == (
+        [timeline.z(timeline.at(day, "00:00"))],
+        [timeline.z(timeline.at(day + timedelta(days=1), "00:00"))],
+    )
+    assert [s for s in again.slots if s.start.date() == day] == [] and again.slots
 
 
 def test_cache_is_per_company(company, branch, other_company, calcom):

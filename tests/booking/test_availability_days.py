@@ -83,41 +83,72 @@ def test_the_prefetch_of_another_companys_branch_does_nothing(company, other_com
     assert len(calcom.calls) == 0
 
 
-def test_after_a_booking_another_days_question_is_still_a_hit_and_the_booked_day_is_asked_again(
-    company, branch, calcom
-):
-    """A booking forgets only the days around its start (#15): the next caller asking about
-    another day is answered from the cache, one asking about the booked day gets fresh slots."""
+def _book(company, branch, calcom, start) -> int:
+    """Book `start` through the front door (Cal.com takes it); how many requests Cal.com has had."""
     import json
 
     from booking.services import booking_create
     from tests.calcom_fakes import booking_output
 
-    day, later = timeline.booking_day(), timeline.booking_day() + timedelta(days=3)
-    calcom.add("GET", f"{BASE}/slots", json=_free((day, "10:00"), (later, "11:00")))
-    availability_get(company=company, branch=branch, date_from=day, date_to=later)
-    start = timeline.utc(day, "10:00")
-
     def created(request):
         sent = json.loads(request.body)
-        return (
-            201,
-            {},
-            json.dumps(
-                booking_output(start=start, end=start + timedelta(minutes=30), metadata=sent["metadata"])
-            ),
-        )
+        made = booking_output(start=start, end=start + timedelta(minutes=30), metadata=sent["metadata"])
+        return 201, {}, json.dumps(made)
 
     calcom.add_callback("POST", f"{BASE}/bookings", callback=created)
     booking_create(company=company, branch=branch, start=start, name="Jana", phone="0151 12345678")
-    asked = len(calcom.calls)
+    return len(calcom.calls)
 
-    other_day = availability_get(company=company, branch=branch, date_from=later, date_to=later)
-    assert len(calcom.calls) == asked and [s.hhmm for s in other_day.slots] == ["11:00"]
+
+def _one_day(company, branch, day, **kwargs):
+    return availability_get(company=company, branch=branch, date_from=day, date_to=day, **kwargs)
+
+
+def test_after_a_booking_the_next_days_question_is_still_a_hit_and_the_booked_day_is_asked_again(
+    company, branch, calcom
+):
+    """A booking forgets only its own day (#15): the next caller asking about tomorrow, or any
+    other day, is answered from the cache; one asking about the booked day gets fresh slots."""
+    day = timeline.booking_day()
+    tomorrow, later = day + timedelta(days=1), day + timedelta(days=3)
+    calcom.add("GET", f"{BASE}/slots", json=_free((day, "10:00"), (tomorrow, "08:00"), (later, "11:00")))
+    availability_get(company=company, branch=branch, date_from=day, date_to=later)
+
+    asked = _book(company, branch, calcom, timeline.utc(day, "10:00"))
+
+    assert [s.hhmm for s in _one_day(company, branch, tomorrow).slots] == ["08:00"]
+    assert [s.hhmm for s in _one_day(company, branch, later).slots] == ["11:00"]
+    assert len(calcom.calls) == asked
+    calcom.add("GET", f"{BASE}/slots", json=_free())
+    assert _one_day(company, branch, day).slots == [] and len(calcom.calls) == asked + 1
+
+
+def test_a_booking_late_in_the_evening_forgets_the_next_day_too(company, branch, calcom):
+    """A slot of the next morning's first hours may overlap a booking made at 22:30."""
+    day = timeline.booking_day()
+    tomorrow = day + timedelta(days=1)
+    calcom.add("GET", f"{BASE}/slots", json=_free((day, "22:30"), (tomorrow, "01:00")))
+    availability_get(company=company, branch=branch, date_from=day, date_to=tomorrow)
+
+    asked = _book(company, branch, calcom, timeline.utc(day, "22:30"))
 
     calcom.add("GET", f"{BASE}/slots", json=_free())
-    booked_day = availability_get(company=company, branch=branch, date_from=day, date_to=day)
-    assert len(calcom.calls) == asked + 1 and booked_day.slots == []
+    assert _one_day(company, branch, tomorrow).slots == [] and len(calcom.calls) == asked + 1
+
+
+def test_a_question_in_another_zone_never_gets_slots_a_booking_took(company, branch, calcom):
+    """Asked in New York, the booked Berlin morning is part of the previous New York day: that
+    day is forgotten too, whatever zone the cache holds it in."""
+    day = timeline.booking_day()
+    new_york = "America/New_York"
+    calcom.add("GET", f"{BASE}/slots", json=_free((day, "10:00")))
+    _one_day(company, branch, day, timezone=new_york)  # 10:00 Berlin is 04:00 in New York
+
+    asked = _book(company, branch, calcom, timeline.utc(day, "10:00"))
+
+    calcom.add("GET", f"{BASE}/slots", json=_free())
+    assert _one_day(company, branch, day, timezone=new_york).slots == []
+    assert len(calcom.calls) == asked + 1
 
 
 def test_a_booking_also_forgets_the_day_in_the_branchs_other_services(company, branch, calcom):
@@ -157,7 +188,7 @@ def test_a_booking_made_while_slots_were_fetched_is_not_hidden_by_the_late_write
     day = timeline.booking_day()
 
     def slots_then_a_booking(request):
-        availability_cache.availability_invalidate(company.pk, EVENT_TYPE_ID, timeline.utc(day, "10:00"))
+        availability_cache.availability_invalidate(company, EVENT_TYPE_ID, timeline.utc(day, "10:00"))
         return 200, {}, json.dumps(_free((day, "10:00")))
 
     calcom.add_callback("GET", f"{BASE}/slots", callback=slots_then_a_booking)
