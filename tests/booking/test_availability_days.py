@@ -65,13 +65,14 @@ def test_only_the_days_not_known_are_asked_for_in_one_request(company, branch, c
 
 def test_the_prefetch_of_a_ringing_call_answers_the_first_question_from_the_cache(company, branch, calcom):
     today = timeline.today()
-    calcom.add("GET", f"{BASE}/slots", json=_free((timeline.booking_day(), "10:00")))
+    # A weekday two to four days ahead: inside the week the prefetch fetches, whatever today is
+    # (booking_day, a Tuesday, is eight days ahead on a Monday).
+    day = timeline.weekday_ahead(2)
+    calcom.add("GET", f"{BASE}/slots", json=_free((day, "10:00")))
     prefetch_availability(company.pk, branch.pk)
     asked_before = len(calcom.calls)
 
-    first_question = availability_get(
-        company=company, branch=branch, date_from=timeline.booking_day(), date_to=timeline.booking_day()
-    )
+    first_question = availability_get(company=company, branch=branch, date_from=day, date_to=day)
 
     assert asked_before == 1 and len(calcom.calls) == 1
     assert [s.hhmm for s in first_question.slots] == ["10:00"]
