@@ -15,7 +15,8 @@ worktree of an older revision: the before/after comparison runs the same script 
 `--rate 200` stores and queues the events at that rate (a burst) instead of all at once (a
 backlog), and reports when the last one was worked off, counted from the first. CPU is what the
 cluster's processes (the sentinel, pusher, monitor and workers) spent between the first event
-and the last, read from /proc.
+and the last, read from /proc; and, for the same span, what PostgreSQL and the Cal.com stand-in
+spent, which share the two cores with the worker here.
 """
 
 import argparse
@@ -160,6 +161,21 @@ def cluster_cpu_seconds(root_pids: list[int]) -> float:
     return total / ticks
 
 
+def named_cpu_seconds(name: str) -> float:
+    """user + system CPU of every process whose command is `name` (PostgreSQL's server and its
+    backends: not ours, so not in our children's usage), from /proc."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        command, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+        if command == name:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def tree_rss_mb(root_pids: list[int]) -> dict[int, float]:
     """Resident memory of each process of these trees, in MB."""
     sizes, todo = {}, list(root_pids)
@@ -234,6 +250,8 @@ def run(args) -> None:
             time.sleep(0.2)
         # All alive now, and all reaped at the end: the difference is the measured events' CPU.
         cpu_before = cluster_cpu_seconds([c.pid for c in clusters]) + stop([])
+        calendar_before = cluster_cpu_seconds([calendar.pid])
+        database_before = named_cpu_seconds("postgres")
         started = time.perf_counter()
         last_done, done = started, {}
         for i, event in enumerate(events):
@@ -255,6 +273,8 @@ def run(args) -> None:
             time.sleep(0.1)
         else:
             last_done = time.perf_counter()
+        calendar_cpu = cluster_cpu_seconds([calendar.pid]) - calendar_before
+        database_cpu = named_cpu_seconds("postgres") - database_before
         rss = tree_rss_mb([c.pid for c in clusters])
     finally:
         cpu = stop(clusters) - cpu_before
@@ -277,6 +297,11 @@ def run(args) -> None:
         f"booked={booked}"
     )
     print(f"cluster CPU {cpu:.1f} s = {cpu * 1000 / max(worked, 1):.1f} ms per event")
+    # The rest of the two cores: what shares them with the worker here, and not in production.
+    print(
+        f"beside it: PostgreSQL {database_cpu * 1000 / max(worked, 1):.1f} ms, "
+        f"the Cal.com stand-in {calendar_cpu * 1000 / max(worked, 1):.1f} ms per event"
+    )
     print(f"largest cluster process afterwards: {max(rss.values()):.0f} MB RSS ({len(rss)} processes)")
 
 
