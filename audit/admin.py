@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.actions import action_label
 from audit.models import AuditEntry
 from audit.trail import CHANGED
+from core.read_only import ReadOnlyAdminMixin
 
 
 class ActionFilter(admin.SimpleListFilter):
@@ -36,7 +37,7 @@ class ActionFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "actor_shown", "action_shown", "object_shown", "changes_shown"]
     list_filter = [ActionFilter, "actor_kind", "at"]
     search_fields = ["=object_id", "actor_label", "=actor_ref"]
@@ -80,15 +81,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return self._may_read(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def _may_read(self, request) -> bool:
         if request.user.is_superuser:

@@ -2,10 +2,11 @@ from django.contrib import admin
 
 from companies.admin_scoping import CompanyScopedAdmin
 from console.models import FollowUp
+from core.read_only import ReadOnlyAdminMixin
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(CompanyScopedAdmin):
+class FollowUpAdmin(ReadOnlyAdminMixin, CompanyScopedAdmin):
     """Who followed up what, and how: the record behind the "needs attention" list (read-only;
     follow-ups are made there)."""
 
@@ -20,12 +21,3 @@ class FollowUpAdmin(CompanyScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in FollowUp._meta.fields if field.name != "id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from core.read_only import ReadOnlyAdminMixin
 from integrations.models import CircuitBreakerState
 
 
 @admin.register(CircuitBreakerState)
-class CircuitBreakerStateAdmin(admin.ModelAdmin):
+class CircuitBreakerStateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Operators only: the breakers are shared by every tenant."""
 
     list_display = [
@@ -23,12 +24,3 @@ class CircuitBreakerStateAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

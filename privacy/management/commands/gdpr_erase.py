@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit.actors import acting_as, operator
 from companies.commands import company_for_command
+from privacy.commands import person_arguments
 from privacy.erasure import CalendarItem, ErasurePlan, ErasureResult, erase_person, erasure_plan
 from privacy.person import TABLES, PersonNotValid
 
@@ -16,9 +17,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--company", required=True, help="company slug")
-        parser.add_argument("--phone", required=True, help="the person's number, e.g. 0151 12345678")
-        parser.add_argument("--email", default="", help="the person's email, if they gave one")
+        person_arguments(parser)
         parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
         parser.add_argument(
             "--yes", "--no-input", "--noinput", dest="yes", action="store_true", help="do not ask to confirm"

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from audit.actors import acting_as, operator
 from companies.commands import company_for_command
 from companies.crypto import DecryptionError
+from privacy.commands import person_arguments
 from privacy.export import person_data_export
 from privacy.person import PersonNotValid
 
@@ -14,9 +15,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--company", required=True, help="company slug")
-        parser.add_argument("--phone", required=True, help="the person's number, e.g. 0151 12345678")
-        parser.add_argument("--email", default="", help="the person's email, if they gave one")
+        person_arguments(parser)
         parser.add_argument("--summary", action="store_true", help="the readable summary instead of JSON")
 
     def handle(self, *args, **options):
