@@ -19,6 +19,12 @@ def is_erased(value: dict | None) -> bool:
     return isinstance(value, dict) and value.get("erased") is True
 
 
+def erased_rows(field: str) -> Q:
+    """is_erased as a filter on the JSON column `field`. has_key first: a row without the key
+    would otherwise read as NULL, and drop out of an exclude() as NOT (NULL = true) does."""
+    return Q(**{f"{field}__has_key": "erased", f"{field}__erased": True})
+
+
 class Customer(models.Model):
     """A caller, known within one company by their phone number."""
 

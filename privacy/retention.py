@@ -44,12 +44,12 @@ from booking.models import (
     CalendarNotice,
     Customer,
     WorkStatus,
+    erased_rows,
 )
 from companies.models import Company
 from core import clock
 from notifications.models import Notification
 from privacy.scrub import (
-    ERASED_PAYLOAD,
     scrub_appointments,
     scrub_call_content,
     scrub_call_identity,
@@ -202,7 +202,7 @@ def _raw_bodies_due(model, finished) -> Callable[[Company, datetime], QuerySet]:
 
 def _work_payloads_due(model) -> Callable[[Company, datetime], QuerySet]:
     def due(company: Company, now: datetime) -> QuerySet:
-        still_there = ~Q(payload=ERASED_PAYLOAD) | ~Q(last_error="") | Q(result__isnull=False)
+        still_there = ~erased_rows("payload") | ~Q(last_error="") | Q(result__isnull=False)
         cutoff = _content_cutoff(company, now)
         return model.objects.filter(
             still_there, company=company, status__in=FINISHED_WORK, created_at__lt=cutoff
@@ -235,12 +235,10 @@ def appointments_due(company: Company, now: datetime) -> QuerySet:
     # An end is always after the start (a constraint), so `start < cutoff` holds for every due
     # row and lets the (company, start) index find them. A person erased on request is scrubbed
     # already, and their appointments' mark must stay, also where a move added keys beside it
-    # (booking.models.is_erased). has_key first: a row without the key must not drop out as
-    # NOT (NULL = true), which is NULL in SQL.
-    erased = Q(metadata__has_key="erased") & Q(metadata__erased=True)
+    # (booking.models.is_erased).
     return Appointment.objects.filter(
         _happened_before(cutoff, APPOINTMENT_TIME), still_there, company=company, start__lt=cutoff
-    ).exclude(erased)
+    ).exclude(erased_rows("metadata"))
 
 
 def calls_with_caller_due(company: Company, now: datetime) -> QuerySet:

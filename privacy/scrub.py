@@ -46,7 +46,7 @@ def scrub_appointments(appointments: QuerySet) -> int:
 
 def scrub_appointments_erased(appointments: QuerySet) -> int:
     """scrub_appointments, for a person who asked to be erased, marked so: Cal.com keeps its
-    booking with their name and email, and the mark (`metadata == ERASED_PAYLOAD`) keeps a later
+    booking with their name and email, and the mark (ERASED_PAYLOAD) keeps a later
     notice or reconciliation from copying them back (booking.models.is_erased)."""
     scrub_appointments(appointments)
     return appointments.update(metadata=ERASED_PAYLOAD)
