@@ -7,7 +7,7 @@ class CompaniesConfig(AppConfig):
     verbose_name = _("Companies and branches")
 
     def ready(self):
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete, post_save, pre_delete
 
         from companies import checks  # noqa: F401  (registers the deploy checks)
         from companies.models import Branch, PhoneNumber, Service
@@ -16,6 +16,8 @@ class CompaniesConfig(AppConfig):
         post_save.connect(_forget_number, sender=PhoneNumber, dispatch_uid="forget-number-save")
         post_delete.connect(_forget_number, sender=PhoneNumber, dispatch_uid="forget-number-delete")
         post_save.connect(_forget_branch_numbers, sender=Branch, dispatch_uid="forget-branch-numbers")
+        # Before: deleting a branch unlinks its numbers without saving them (SET_NULL).
+        pre_delete.connect(_forget_branch_numbers, sender=Branch, dispatch_uid="forget-branch-deleted")
         post_save.connect(_forget_services, sender=Service, dispatch_uid="forget-services-save")
         post_delete.connect(_forget_services, sender=Service, dispatch_uid="forget-services-delete")
 

@@ -17,15 +17,20 @@ from telephony.events import dialed_number
 def call_branch(company: Company, call: dict) -> Branch | None:
     number = dialed_number(call)
     if number:
-        return _branch_of_number(company, number)
+        return number_branch(company, number)
     return _branch_of_agent(company, str(call.get("agent_id") or "")) or _only_bookable_branch(company)
 
 
-def _branch_of_number(company: Company, number: str) -> Branch | None:
+def number_branch(company: Company, number: str, *, active_only: bool = True) -> Branch | None:
+    """The branch a number of `company` rings, from the cached lookup (no query while cached).
+    `active_only=False`: also an inactive number's or branch's (a finished call is recorded)."""
     owner = phone_number_owner(number)
-    if not (owner and owner.company_id == company.pk and owner.is_active and owner.branch_id):
+    if not (owner and owner.company_id == company.pk and owner.branch):
         return None
-    return Branch.objects.filter(pk=owner.branch_id, company=company, is_active=True).first()
+    if active_only and not (owner.is_active and owner.branch.is_active):
+        return None
+    owner.branch.company = company  # the same row: what books reads it through the branch
+    return owner.branch
 
 
 def _branch_of_agent(company: Company, agent_id: str) -> Branch | None:

@@ -6,11 +6,9 @@ from askpro import metrics
 from askpro.api import error_body, success_body
 from askpro.inbox import inbox_work, not_in_queue
 from booking.customers import customer_upsert
-from companies.models import Branch
-from companies.phone_lookup import phone_number_owner
 from companies.validators import normalize_e164
 from telephony.booking_wish import caller_told
-from telephony.call_branch import call_branch
+from telephony.call_branch import call_branch, number_branch
 from telephony.calls import call_upsert
 from telephony.events import BOOKING_EVENTS, caller_number, dialed_number
 from telephony.models import WebhookEvent, WebhookEventStatus
@@ -50,7 +48,7 @@ def _handle(event: WebhookEvent) -> dict:
     company = event.company
     number = dialed_number(data)
     # A web call (Retell's dashboard test) dials no number: its agent says which branch.
-    branch = _branch_of(company, number) if number else call_branch(company, data)
+    branch = number_branch(company, number, active_only=False) if number else call_branch(company, data)
     customer = _customer_of(company, data)
     call = call_upsert(company=company, branch=branch, customer=customer, event=event.event, data=data)
     outcome = BookingOutcome()
@@ -64,17 +62,6 @@ def _handle(event: WebhookEvent) -> dict:
             raise
         metrics.calls_processed_total.labels(outcome.outcome).inc()
     return _result(event, customer=customer, outcome=outcome)
-
-
-def _branch_of(company, number: str) -> Branch | None:
-    owner = phone_number_owner(number)
-    if owner is None or owner.company_id != company.pk or owner.branch_id is None:
-        return None
-    # order_by: the model's default order (by company name) would join the company for nothing.
-    branch = Branch.objects.filter(pk=owner.branch_id, company=company).order_by("pk").first()
-    if branch is not None:
-        branch.company = company  # the same row: booking reads it through the branch
-    return branch
 
 
 def _customer_of(company, data: dict):

@@ -336,7 +336,7 @@ def test_a_sweep_hands_a_stored_event_back_once_not_every_minute(clinic, deliver
     assert requeue_due_webhook_events() == 1 and len(queued) == 2
 
 
-def test_a_post_call_booking_writes_each_row_once_in_at_most_26_statements(
+def test_a_post_call_booking_writes_each_row_once_in_at_most_25_statements(
     clinic, deliver, calcom, django_assert_max_num_queries
 ):
     """#15: the booking event's hot path. The customer is written once (the booking reuses the
@@ -344,20 +344,22 @@ def test_a_post_call_booking_writes_each_row_once_in_at_most_26_statements(
     of its own, no re-read), the company and the branch's services read once, the call linked
     once. Savepoints count (the test's transaction turns each transaction into one), as does the
     breaker's row made on first use. Was 38 statements outside a test (49 measured for #15).
-    26, not 25: the booking's audit entry (#14) is one INSERT, in the booking's own transaction
-    and reading nothing (its actor's call id is a subquery of that INSERT: audit.actors)."""
+    The booking's audit entry (#14) is one INSERT, in the booking's own transaction and reading
+    nothing (its actor's call id is a subquery of that INSERT: audit.actors). The branch is not
+    read: it came with the dialed number's cached owner (companies.phone_lookup)."""
     deliver(clinic, webhook_payload("call_started"))
     process_received()
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_created)
     deliver(clinic, webhook_payload("call_ended"))
     event = WebhookEvent.objects.get(event="call_ended")
-    with django_assert_max_num_queries(26) as captured:
+    with django_assert_max_num_queries(25) as captured:
         result = webhook_event_process(event_id=event.pk)
     assert result["appointment_created"] is True
     statements = [query["sql"] for query in captured.captured_queries]
     assert sum(sql.startswith('INSERT INTO "booking_customer"') for sql in statements) == 1
     assert sum('INTO "telephony_call_appointments"' in sql for sql in statements) == 1
     assert sum('"companies_company"' in sql for sql in statements) == 1  # joined to the event's read
+    assert sum('FROM "companies_branch"' in sql for sql in statements) == 0
     assert sum('FROM "companies_service"' in sql for sql in statements) <= 1
     assert sum(sql.startswith("SAVEPOINT") for sql in statements) == 4  # call, claim, breaker, end
     assert sum('INTO "audit_auditentry"' in sql for sql in statements) == 1
