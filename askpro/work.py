@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DataError, IntegrityError, InterfaceError, OperationalError, models
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError, connections, models
 from django.db.models import F, Q
+from django.db.models.sql import UpdateQuery
 from django.utils.translation import gettext_lazy as _
 
 from core import clock
@@ -56,13 +57,35 @@ class PermanentFailure(Exception):
 def take_over(model, *, pk, statuses, processing: str, lease: timedelta) -> bool:
     """Move row `pk` from one of `statuses` (or an expired PROCESSING lease) to `processing`,
     counting the attempt it starts."""
+    rows, changes = _claim(model, pk=pk, statuses=statuses, processing=processing, lease=lease)
+    return bool(rows.update(**changes))
+
+
+def taken_over(model, *, pk, statuses, processing: str, lease: timedelta):
+    """`take_over`, returning the row as the claim left it (None if another worker has it): one
+    `UPDATE … RETURNING` instead of the claim and a read of the row after it (#15; PostgreSQL,
+    and SQLite from 3.35)."""
+    rows, changes = _claim(model, pk=pk, statuses=statuses, processing=processing, lease=lease)
+    update = rows.query.chain(UpdateQuery)
+    update.add_update_values(changes)
+    compiler = update.get_compiler(rows.db)
+    compiler.pre_sql_setup()
+    statement, params = compiler.as_sql()
+    quote = connections[rows.db].ops.quote_name
+    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+    return next(iter(model.objects.raw(f"{statement} RETURNING {columns}", params)), None)
+
+
+def _claim(model, *, pk, statuses, processing: str, lease: timedelta) -> tuple[models.QuerySet, dict]:
     now = clock.now()
     claimable = Q(status__in=list(statuses)) | Q(status=processing, lease_until__lt=now)
-    return bool(
-        model.objects.filter(claimable, pk=pk).update(
-            status=processing, lease_until=now + lease, attempts=F("attempts") + 1, updated_at=now
-        )
-    )
+    changes = {
+        "status": processing,
+        "lease_until": now + lease,
+        "attempts": F("attempts") + 1,
+        "updated_at": now,
+    }
+    return model.objects.filter(claimable, pk=pk), changes
 
 
 def due_ids(model, *, retrying: str, processing: str, limit: int = 200, extra: Q | None = None) -> list[int]:
@@ -125,6 +148,10 @@ class RetriedWork:
 
     def claim(self, pk, *, statuses) -> bool:
         return take_over(self.model, pk=pk, statuses=statuses, processing=self.processing, lease=self.lease)
+
+    def claimed(self, pk, *, statuses):
+        """The row, claimed for this worker; None if it is not claimable now."""
+        return taken_over(self.model, pk=pk, statuses=statuses, processing=self.processing, lease=self.lease)
 
     def retry_at(self, attempts: int) -> datetime | None:
         """When to try again after attempt number `attempts` failed transiently; None: give up."""

@@ -59,9 +59,9 @@ def calendar_notice_process(*, notice_id: int, include_failed: bool = False) -> 
     statuses = [WorkStatus.RECEIVED, WorkStatus.RETRYING]
     if include_failed:
         statuses += [WorkStatus.FAILED, WorkStatus.SUCCEEDED]
-    if not WORK.claim(notice_id, statuses=statuses):
+    row = WORK.claimed(notice_id, statuses=statuses)
+    if row is None:
         return CalendarNotice.objects.get(pk=notice_id).result or {}
-    row = CalendarNotice.objects.select_related("company").get(pk=notice_id)
     return WORK.run(row, _handle, failure_result=_failure_result, ended=_counted)
 
 

@@ -91,9 +91,9 @@ def notification_send(*, notification_id: int, include_failed: bool = False) -> 
     statuses = [WorkStatus.RECEIVED, WorkStatus.RETRYING]
     if include_failed:
         statuses.append(WorkStatus.FAILED)
-    if not WORK.claim(notification_id, statuses=statuses):
+    row = WORK.claimed(notification_id, statuses=statuses)
+    if row is None:
         return Notification.objects.get(pk=notification_id).result or {}
-    row = Notification.objects.get(pk=notification_id)
     return WORK.run(row, _send, failure_result=_failure_result)
 
 

@@ -29,9 +29,9 @@ def webhook_event_process(*, event_id: int, include_failed: bool = False) -> dic
     statuses = RETRYABLE + (
         [WebhookEventStatus.FAILED, WebhookEventStatus.PROCESSED] if include_failed else []
     )
-    if not WORK.claim(event_id, statuses=statuses):  # the claim counts the attempt
+    event = WORK.claimed(event_id, statuses=statuses)  # the claim counts the attempt
+    if event is None:
         return WebhookEvent.objects.get(pk=event_id).result or {}
-    event = WebhookEvent.objects.select_related("company").get(pk=event_id)
     return WORK.run(event, _handle, failure_result=_failure_result, ended=_counted)
 
 

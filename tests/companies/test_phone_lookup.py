@@ -3,8 +3,8 @@ admin changes the number or the branch."""
 
 from companies.models import Branch, PhoneNumber
 from companies.phone_lookup import phone_number_owner
-from tests.factories import BranchFactory, CompanyFactory
 from telephony.call_branch import number_branch
+from tests.factories import BranchFactory, CompanyFactory
 
 NUMBER = "+493011111111"
 
