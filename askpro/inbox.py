@@ -4,12 +4,13 @@ worker after commit (the Retell webhook inbox, the calendar's notices)."""
 import logging
 from datetime import timedelta
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 
 from askpro.queues import enqueue
 from askpro.work import RetriedWork
 from core import clock
+from core.rows import row_insert
 
 logger = logging.getLogger(__name__)
 # A delivery the queue took is the worker's, however long the backlog: the sweeper takes it back
@@ -39,7 +40,7 @@ def inbox_store(model, *, task: str, queue: str = "webhooks", **fields):
     """(row, True) when new; (None, False) for a repeat of a stored delivery (the model's unique
     constraint says what a repeat is), which changes nothing."""
     try:
-        stored = _insert(model, fields)
+        stored = row_insert(model, **fields)  # one INSERT, no transaction of its own (core.rows)
     except IntegrityError:
         logger.info(
             "duplicate %s for company %s ignored", model.__name__, getattr(fields.get("company"), "pk", "-")
@@ -47,16 +48,6 @@ def inbox_store(model, *, task: str, queue: str = "webhooks", **fields):
         return None, False
     transaction.on_commit(lambda: _enqueue(model, task, stored.pk, queue))  # at once in autocommit
     return stored, True
-
-
-def _insert(model, fields: dict):
-    """One INSERT needs no transaction of its own (that would cost two more round trips on the
-    acknowledgement path); inside a caller's transaction a savepoint keeps a duplicate from
-    aborting it."""
-    if connection.in_atomic_block:
-        with transaction.atomic():
-            return model.objects.create(**fields)
-    return model.objects.create(**fields)
 
 
 def _enqueue(model, task: str, pk: int, queue: str) -> None:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from askpro.work import PermanentFailure
 from core import clock
+from core.rows import row_insert_once
 from telephony.models import Call, CallDirection, CallStatus
 
 STATUS_RANK = {
@@ -78,10 +79,21 @@ def call_appointment_link(*, company, call_id: str, appointment, replacing=None)
     )
     if replacing is not None:
         calls |= set(replacing.calls.values_list("pk", flat=True))
-    link = Call.appointments.through
-    link.objects.bulk_create(
-        [link(call_id=pk, appointment_id=appointment.pk) for pk in calls], ignore_conflicts=True
-    )
+    for pk in calls:
+        _link(pk, appointment.pk)
+
+
+def call_appointments_add(call: Call, appointments) -> None:
+    """Link appointments made or kept for `call` (post-call processing); a link already there
+    (a replay) stays as it is."""
+    for appointment in appointments:
+        _link(call.pk, appointment.pk)
+
+
+def _link(call_pk: int, appointment_pk: int) -> None:
+    """One INSERT per link and no transaction of its own: a bulk insert, or the relation's
+    add(), wraps even one row in BEGIN and COMMIT (#15)."""
+    row_insert_once(Call.appointments.through, call_id=call_pk, appointment_id=appointment_pk)
 
 
 def _merge(call: Call, event: str, data: dict) -> None:

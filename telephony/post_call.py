@@ -19,6 +19,7 @@ from booking.models import Appointment, AppointmentSource, BookingRequest, Booki
 from booking.selectors import booking_requests_of_call
 from booking.services import BookingError, ErrorType, booking_create, booking_request_retry
 from telephony.booking_wish import BookingWish, booking_wishes_from_call
+from telephony.calls import call_appointments_add
 from telephony.events import caller_number
 
 # A request of this call in one of these states holds its start: the wish is not booked again.
@@ -96,7 +97,7 @@ def _outcome(call, settled: list[tuple[Appointment, bool]]) -> BookingOutcome:
     if not settled:
         return BookingOutcome()
     appointments = [appointment for appointment, _ in settled]
-    call.appointments.add(*appointments)
+    call_appointments_add(call, appointments)
     return BookingOutcome(
         appointment=appointments[0],
         created=any(created for _, created in settled),

@@ -336,32 +336,38 @@ def test_a_sweep_hands_a_stored_event_back_once_not_every_minute(clinic, deliver
     assert requeue_due_webhook_events() == 1 and len(queued) == 2
 
 
-def test_a_post_call_booking_writes_each_row_once_in_at_most_25_statements(
+@pytest.mark.django_db(transaction=True)  # counted as they run: no test transaction around
+def test_a_post_call_booking_writes_each_row_once_in_at_most_27_statements(
     clinic, deliver, calcom, django_assert_max_num_queries
 ):
-    """#15: the booking event's hot path. The customer is written once (the booking reuses the
-    row processing just wrote), the call in one statement after its locked read (no savepoint
-    of its own, no re-read), the company and the branch's services read once, the call linked
-    once. Savepoints count (the test's transaction turns each transaction into one), as does the
-    breaker's row made on first use. Was 38 statements outside a test (49 measured for #15).
-    The booking's audit entry (#14) is one INSERT, in the booking's own transaction and reading
-    nothing (its actor's call id is a subquery of that INSERT: audit.actors). The branch is not
-    read: it came with the dialed number's cached owner (companies.phone_lookup)."""
+    """#15: the booking event's hot path, counted as it runs (no test transaction around it, so
+    each transaction's BEGIN and COMMIT count). The event is claimed and read in one statement;
+    the customer is written once (the booking reuses the row processing just wrote); the call in
+    one statement after its locked read; the company and the branch's services read once, the
+    branch not at all (it came with the dialed number's cached owner); the call linked in one
+    INSERT of its own. Five transactions: the customer, the call, the wish (appointment and
+    request), the breaker's row made on first use, and the outcome with its audit entry (#14),
+    which reads nothing (its actor's call id is a subquery of that INSERT: audit.actors). The
+    embedded defaults also read the vendor hold from the database. Was 49 measured for #15."""
     deliver(clinic, webhook_payload("call_started"))
     process_received()
     calcom.add_callback("POST", f"{BASE}/bookings", callback=_echo_created)
     deliver(clinic, webhook_payload("call_ended"))
     event = WebhookEvent.objects.get(event="call_ended")
-    with django_assert_max_num_queries(25) as captured:
+    with django_assert_max_num_queries(27) as captured:
         result = webhook_event_process(event_id=event.pk)
     assert result["appointment_created"] is True
     statements = [query["sql"] for query in captured.captured_queries]
     assert sum(sql.startswith('INSERT INTO "booking_customer"') for sql in statements) == 1
+    link = next(i for i, sql in enumerate(statements) if 'INTO "telephony_call_appointments"' in sql)
+    assert not statements[link - 1].startswith("BEGIN")  # a statement of its own
     assert sum('INTO "telephony_call_appointments"' in sql for sql in statements) == 1
-    assert sum('"companies_company"' in sql for sql in statements) == 1  # joined to the event's read
+    assert statements[0].startswith('UPDATE "telephony_webhookevent"')  # claimed and read at once
+    assert sum('FROM "telephony_webhookevent"' in sql for sql in statements) == 0
+    assert sum('"companies_company"' in sql for sql in statements) == 1
     assert sum('FROM "companies_branch"' in sql for sql in statements) == 0
     assert sum('FROM "companies_service"' in sql for sql in statements) <= 1
-    assert sum(sql.startswith("SAVEPOINT") for sql in statements) == 4  # call, claim, breaker, end
+    assert sum(sql.startswith("BEGIN") for sql in statements) == 5
     assert sum('INTO "audit_auditentry"' in sql for sql in statements) == 1
     customer = Customer.objects.get()
     assert (customer.name, customer.email) == ("Jana Caller", "jana@example.com")
