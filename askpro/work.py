@@ -73,7 +73,9 @@ def taken_over(model, *, pk, statuses, processing: str, lease: timedelta):
     statement, params = compiler.as_sql()
     quote = connections[rows.db].ops.quote_name
     columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
-    return next(iter(model.objects.raw(f"{statement} RETURNING {columns}", params)), None)
+    # Read to the end: SQLite completes the statement, and its write, only then.
+    claimed = list(model.objects.raw(f"{statement} RETURNING {columns}", params))
+    return claimed[0] if claimed else None
 
 
 def _claim(model, *, pk, statuses, processing: str, lease: timedelta) -> tuple[models.QuerySet, dict]:
