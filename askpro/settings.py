@@ -92,10 +92,12 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters sent apart from the SQL (psycopg's server-side binding), and statements a
     # connection runs five times prepared: the worker spent a tenth of its CPU quoting values
-    # into SQL text, and PostgreSQL parsed and planned every statement anew (#15). Behind
+    # into SQL text, and PostgreSQL parsed and planned every statement anew (#15). Django turns
+    # psycopg's preparing off unless `prepare_threshold` is given, so it is given. Behind
     # PgBouncer in transaction mode, which cannot keep prepared statements, set it false.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
-        "DB_SERVER_BINDING", default=True
+    SERVER_BINDING = env.bool("DB_SERVER_BINDING", default=True)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=SERVER_BINDING, prepare_threshold=5 if SERVER_BINDING else None
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves several processes (gunicorn workers, the task worker): WAL lets

@@ -316,9 +316,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="WORKER_IO_THREADS (0: the default)")
     parser.add_argument("--checkout", default=str(ROOT), help="the checkout whose qcluster runs")
     parser.add_argument("--warmup", type=float, default=6.0, help="seconds for the cluster to start")
-    # Enough for every I/O thread's own connection to have run each statement five times, after
-    # which psycopg runs it prepared (2 x 24 threads): with 200, a tenth of the measured events
-    # still paid PostgreSQL's parsing and planning, as a process does only after it starts.
+    # Enough for every I/O thread (2 x 24) to have opened its database connection, its HTTP
+    # session to each of the 10 companies' Cal.com accounts (integrations/sessions.py) and run
+    # each statement five times, after which it runs prepared: with 200, the measured events
+    # still paid for those, as a process does only after it starts.
     parser.add_argument("--warm", type=int, default=1000, help="events worked off before measuring")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--serve-calendar", type=int, default=0, help=argparse.SUPPRESS)

@@ -18,6 +18,7 @@ print(json.dumps({
     "cache": settings.CACHES["default"]["BACKEND"],
     "broker": "redis" if "django_redis" in settings.Q_CLUSTER else "orm",
     "debug": settings.DEBUG,
+    "options": settings.DATABASES["default"].get("OPTIONS", {}),
 }))
 """
 
@@ -43,7 +44,8 @@ def _settings(**env_vars) -> dict:
 
 
 def test_without_urls_the_embedded_defaults_need_no_services():
-    assert _settings(SECRET_KEY="x") == {
+    values = _settings(SECRET_KEY="x")
+    assert {key: values[key] for key in ("db", "cache", "broker", "debug")} == {
         "db": "django.db.backends.sqlite3",
         "cache": "django.core.cache.backends.locmem.LocMemCache",
         "broker": "orm",
@@ -60,6 +62,15 @@ def test_database_and_redis_urls_switch_to_postgres_and_redis():
     assert values["db"] == "django.db.backends.postgresql"
     assert values["cache"] == "django_redis.cache.RedisCache"
     assert values["broker"] == "redis"
+
+
+def test_postgres_statements_are_bound_by_the_server_and_prepared_unless_a_pooler_forbids():
+    """Django disables psycopg's prepared statements unless `prepare_threshold` is set (#15)."""
+    postgres = {"SECRET_KEY": "x", "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/askpro"}
+    options = _settings(**postgres)["options"]
+    assert options["server_side_binding"] is True and options["prepare_threshold"] == 5
+    pooled = _settings(**postgres, DB_SERVER_BINDING="false")["options"]
+    assert pooled["server_side_binding"] is False and pooled["prepare_threshold"] is None
 
 
 def test_secret_key_is_required_when_debug_is_off():
