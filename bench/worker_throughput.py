@@ -163,7 +163,8 @@ def cluster_cpu_seconds(root_pids: list[int]) -> float:
 
 def named_cpu_seconds(name: str) -> float:
     """user + system CPU of every process whose command is `name` (PostgreSQL's server and its
-    backends: not ours, so not in our children's usage), from /proc."""
+    backends: not ours, so not in our children's usage), from /proc; with what their ended
+    children used (a backend whose connection closed during the run: the server reaped it)."""
     ticks, total = os.sysconf("SC_CLK_TCK"), 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -172,7 +173,7 @@ def named_cpu_seconds(name: str) -> float:
             continue
         command, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
         if command == name:
-            total += int(fields[11]) + int(fields[12])
+            total += sum(int(value) for value in fields[11:15])
     return total / ticks
 
 
