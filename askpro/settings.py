@@ -95,9 +95,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # into SQL text, and PostgreSQL parsed and planned every statement anew (#15). Django turns
     # psycopg's preparing off unless `prepare_threshold` is given, so it is given. Behind
     # PgBouncer in transaction mode, which cannot keep prepared statements, set it false.
-    SERVER_BINDING = env.bool("DB_SERVER_BINDING", default=True)
+    _server_binding = env.bool("DB_SERVER_BINDING", default=True)
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=SERVER_BINDING, prepare_threshold=5 if SERVER_BINDING else None
+        server_side_binding=_server_binding, prepare_threshold=5 if _server_binding else None
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves several processes (gunicorn workers, the task worker): WAL lets

@@ -23,13 +23,12 @@ _MISSING = "missing"
 @dataclass(frozen=True)
 class NumberOwner:
     company_id: int
-    branch_id: int | None
     is_active: bool
-    branch: Branch | None = None  # the number's branch as cached with it: a copy of its own
+    branch: Branch | None  # the number's branch as cached with it: a copy of its own
 
 
 def _key(number: str) -> str:
-    return f"phone-owner:{number}"
+    return f"phone-owner:2:{number}"  # 2: the branch row in place of its id
 
 
 def phone_number_owner(raw_number: str) -> NumberOwner | None:
@@ -43,7 +42,7 @@ def phone_number_owner(raw_number: str) -> NumberOwner | None:
     if cached is not None:
         return None if cached == _MISSING else NumberOwner(*cached)
     phone = PhoneNumber.objects.select_related("branch").filter(number=number).first()
-    row = (phone.company_id, phone.branch_id, phone.is_active, phone.branch) if phone else None
+    row = (phone.company_id, phone.is_active, phone.branch) if phone else None
     cache.set(_key(number), row or _MISSING, TTL)
     return NumberOwner(*row) if row else None
 
