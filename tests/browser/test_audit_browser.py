@@ -42,6 +42,7 @@ def test_an_owner_finds_their_change_in_the_trail(page, sandbox_company, make_st
     assert page.locator("#content .object-tools .addlink").count() == 0  # nobody adds an entry
     screenshot(page, "audit-trail")
 
-    rows.first.locator("a").first.click()  # the entry itself: read-only
+    with page.expect_navigation():  # read the entry's page once it has loaded, not mid-way
+        rows.first.locator("a").first.click()  # the entry itself: read-only
     assert page.locator("input[name=_save]").count() == 0
     assert "1001 → 2002" in page.locator("#content").inner_text()
