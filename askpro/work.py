@@ -10,6 +10,7 @@ inbox and the notification outbox).
 - run: for an inbox row, the handler's outcome recorded the same way for every inbox.
 """
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,12 +18,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DataError, IntegrityError, InterfaceError, OperationalError, connections, models
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError, connections, models, router
 from django.db.models import F, Q
-from django.db.models.sql import UpdateQuery
 from django.utils.translation import gettext_lazy as _
 
-from core import clock
+from core import clock, rows
 
 logger = logging.getLogger(__name__)
 
@@ -57,25 +57,42 @@ class PermanentFailure(Exception):
 def take_over(model, *, pk, statuses, processing: str, lease: timedelta) -> bool:
     """Move row `pk` from one of `statuses` (or an expired PROCESSING lease) to `processing`,
     counting the attempt it starts."""
-    rows, changes = _claim(model, pk=pk, statuses=statuses, processing=processing, lease=lease)
-    return bool(rows.update(**changes))
+    claimable, changes = _claim(model, pk=pk, statuses=statuses, processing=processing, lease=lease)
+    return bool(claimable.update(**changes))
 
 
 def taken_over(model, *, pk, statuses, processing: str, lease: timedelta):
     """`take_over`, returning the row as the claim left it (None if another worker has it): one
-    `UPDATE … RETURNING` instead of the claim and a read of the row after it (#15; PostgreSQL,
-    and SQLite from 3.35)."""
-    rows, changes = _claim(model, pk=pk, statuses=statuses, processing=processing, lease=lease)
-    update = rows.query.chain(UpdateQuery)
-    update.add_update_values(changes)
-    compiler = update.get_compiler(rows.db)
-    compiler.pre_sql_setup()
-    statement, params = compiler.as_sql()
-    quote = connections[rows.db].ops.quote_name
-    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
-    # Read to the end: SQLite completes the statement, and its write, only then.
-    claimed = list(model.objects.raw(f"{statement} RETURNING {columns}", params))
-    return claimed[0] if claimed else None
+    `UPDATE … RETURNING` instead of the claim and a read of the row after it, its SQL built
+    once per model and number of statuses (core.rows; #15: PostgreSQL, and SQLite from 3.35)."""
+    now, alias = clock.now(), router.db_for_write(model)
+    connection = connections[alias]
+    status = functools.partial(model._meta.get_field("status").get_db_prep_value, connection=connection)
+    moment = functools.partial(model._meta.get_field("lease_until").get_db_prep_value, connection=connection)
+    params = [
+        *(status(processing), moment(now + lease), moment(now)),  # SET
+        model._meta.pk.get_db_prep_value(pk, connection),  # WHERE
+        *(status(value) for value in statuses),
+        *(status(processing), moment(now)),  # or an expired lease
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(model, len(statuses)), params)
+        # Read to the end: SQLite completes the statement, and its write, only then.
+        claimed = cursor.fetchall()
+    return rows.from_row(model, claimed[0], alias) if claimed else None
+
+
+@functools.cache
+def _claim_sql(model, statuses: int) -> str:
+    status, lease_until = rows.column(model, "status"), rows.column(model, "lease_until")
+    attempts = rows.column(model, "attempts")
+    return (
+        f"UPDATE {rows.table(model)} SET {status} = %s, {lease_until} = %s, "  # noqa: S608 -- see core.rows
+        f"{attempts} = {attempts} + 1, {rows.column(model, 'updated_at')} = %s "
+        f"WHERE {rows.column(model, model._meta.pk.name)} = %s "
+        f"AND ({status} IN ({', '.join(['%s'] * statuses)}) OR ({status} = %s AND {lease_until} < %s)) "
+        f"RETURNING {rows.column_list(model)}"
+    )
 
 
 def _claim(model, *, pk, statuses, processing: str, lease: timedelta) -> tuple[models.QuerySet, dict]:
@@ -181,7 +198,7 @@ class RetriedWork:
         }
         if self.finished_at_field and status in (self.done, self.failed):
             fields[self.finished_at_field] = now
-        self.model.objects.filter(pk=row.pk).update(**fields)
+        rows.update(self.model, row.pk, **fields)
         for name, value in fields.items():
             setattr(row, name, value)
 

@@ -35,6 +35,7 @@ from booking.results import Booked
 from booking.scope import bookable_event_type
 from booking.times import zone
 from companies.models import Branch, Company
+from core.rows import save_fields
 
 logger = logging.getLogger(__name__)
 
@@ -199,7 +200,7 @@ def _booked(request: BookingRequest, booking: BookingInput, made: CalendarBookin
     appointment.attempts, appointment.failure_reason = request.attempts, ""
     booked = Booked(appointment, request)
     with transaction.atomic():
-        appointment.save(update_fields=[*TAKEN_FIELDS, "attempts", "failure_reason", "updated_at"])
+        save_fields(appointment, [*TAKEN_FIELDS, "attempts", "failure_reason", "updated_at"])
         WORK.end(request, BookingRequestStatus.SUCCEEDED, result=booked.as_envelope())
         record(Action.BOOK, company=request.company_id, obj=appointment, changes=_outcome(appointment, was))
     cache.branch_availability_invalidate(
@@ -226,7 +227,7 @@ def _failed(request: BookingRequest, booking: BookingInput, error: BookingError)
     was, appointment.status = appointment.status, AppointmentStatus.FAILED
     appointment.failure_reason, appointment.attempts = error.message, request.attempts
     with transaction.atomic():
-        appointment.save(update_fields=["status", "failure_reason", "attempts", "alternatives", "updated_at"])
+        save_fields(appointment, ["status", "failure_reason", "attempts", "alternatives", "updated_at"])
         WORK.end(request, BookingRequestStatus.FAILED, result=error.as_envelope(), last_error=error.message)
         record(
             Action.BOOK_FAILED,
@@ -245,7 +246,7 @@ def _kept(request: BookingRequest, error: BookingError, exc: Exception, retry_at
     appointment.attempts, appointment.failure_reason = request.attempts, str(exc)[:500]
     appointment.metadata = {**appointment.metadata, KEPT_FOR_RETRY: True}
     with transaction.atomic():
-        appointment.save(update_fields=["attempts", "failure_reason", "metadata", "updated_at"])
+        save_fields(appointment, ["attempts", "failure_reason", "metadata", "updated_at"])
         WORK.end(
             request,
             BookingRequestStatus.RETRYING,

@@ -2,6 +2,7 @@
 
 from booking.models import Customer
 from companies.models import Company
+from core.rows import upsert
 
 # Stored values the upsert does not return: left deferred, so reading one loads it.
 _NOT_RETURNED = ("name", "email", "created_at")
@@ -11,18 +12,16 @@ def customer_upsert(*, company: Company, phone: str, name: str = "", email: str 
     """The company's customer for this phone, created, or given the name and email we were told.
 
     One INSERT ... ON CONFLICT (company, phone) DO UPDATE: two calls from one number at once
-    cannot both create it, and no savepoint or second read is needed. What we were not told
-    keeps its stored value.
+    cannot both create it, and no transaction, savepoint or second read is needed. What we
+    were not told keeps its stored value.
     """
     if not phone:
         return None
     told = {field: value for field, value in (("name", name), ("email", email)) if value}
-    customer = Customer(company=company, phone=phone, **told)
-    Customer.objects.bulk_create(
-        [customer],
-        update_conflicts=True,
-        unique_fields=["company", "phone"],
-        update_fields=[*told, "updated_at"],
+    customer = upsert(
+        Customer(company=company, phone=phone, **told),
+        unique=("company", "phone"),
+        changed=(*told, "updated_at"),
     )
     for field in _NOT_RETURNED:
         if field not in told:

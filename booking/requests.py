@@ -18,6 +18,7 @@ from booking.models import Appointment, AppointmentStatus, BookingRequest, Booki
 from booking.results import Booked
 from companies.models import Branch, Company
 from core import clock
+from core.rows import insert
 
 LEASE = timedelta(seconds=90)  # longer than one Cal.com POST plus its lookup can take
 WORK = RetriedWork(
@@ -59,28 +60,32 @@ def _insert(
         with transaction.atomic():
             if not customer_holds(customer, company=company, **told):
                 customer = customer_upsert(company=company, **told)
-            appointment = Appointment.objects.create(
-                company=company,
-                branch=branch,
-                customer=customer,
-                attendee_name=booking.name,
-                attendee_email=booking.email,
-                event_type_id=booking.event_type_id,
-                start=booking.start_utc,
-                end=booking.end_utc,
-                source=booking.source,
-                status=AppointmentStatus.REQUESTED,
-                metadata={"idempotency_key": key},
+            appointment = insert(
+                Appointment(
+                    company=company,
+                    branch=branch,
+                    customer=customer,
+                    attendee_name=booking.name,
+                    attendee_email=booking.email,
+                    event_type_id=booking.event_type_id,
+                    start=booking.start_utc,
+                    end=booking.end_utc,
+                    source=booking.source,
+                    status=AppointmentStatus.REQUESTED,
+                    metadata={"idempotency_key": key},
+                )
             )
-            return BookingRequest.objects.create(
-                company=company,
-                idempotency_key=key,
-                source=booking.source,
-                call_id=booking.call_id,
-                payload=booking.as_payload(),
-                appointment=appointment,
-                attempts=1,  # the claim is this first attempt
-                lease_until=clock.now() + LEASE,
+            return insert(
+                BookingRequest(
+                    company=company,
+                    idempotency_key=key,
+                    source=booking.source,
+                    call_id=booking.call_id,
+                    payload=booking.as_payload(),
+                    appointment=appointment,
+                    attempts=1,  # the claim is this first attempt
+                    lease_until=clock.now() + LEASE,
+                )
             )
     except IntegrityError:
         return None

@@ -1,20 +1,34 @@
-"""Writing one row in one statement.
+"""Rows in one statement each, with the statement's SQL built once per shape.
 
-Django wraps every bulk write in a transaction of its own, even of one row: BEGIN and COMMIT
-around one INSERT, two more round trips and a commit on hot paths (#15). One INSERT needs no
-transaction: in autocommit it is one; inside a caller's transaction a savepoint keeps a
-duplicate from aborting the caller's work.
+Django builds every statement anew: on a booking event's hot path, building the SQL of its
+INSERTs, UPDATEs by key and lookups cost the worker more than the database spent running them
+(#15). The statements here are written once per model and column set from the model's own
+metadata, and every value passes through its field's own preparation (`pre_save`,
+`get_db_prep_save`, the database converters when read), so a row written or read here is the
+row the ORM would have written or read. Whatever these cannot say the same way (a value that is
+an SQL expression, a model with its own save() or with save signals) goes through the ORM.
+
+And no transaction of their own: Django wraps every bulk write in BEGIN and COMMIT, even of one
+row. One statement needs none: in autocommit it is one; inside a caller's transaction a
+savepoint keeps a duplicate from aborting the caller's work (`row_insert`).
 """
 
-from django.db import IntegrityError, connection, transaction
+import functools
+import threading
+
+from django.db import DatabaseError, IntegrityError, connections, models, router, transaction
+from django.db.models.signals import post_save, pre_save
+
+_local = threading.local()  # per thread: converters are bound to the thread's own connection
 
 
 def row_insert(model, **fields):
     """Insert one row; IntegrityError when a unique constraint says it is there already."""
-    if connection.in_atomic_block:
-        with transaction.atomic():
-            return model.objects.create(**fields)
-    return model.objects.create(**fields)
+    row, alias = model(**fields), router.db_for_write(model)
+    if connections[alias].in_atomic_block:
+        with transaction.atomic(using=alias):
+            return insert(row)
+    return insert(row)
 
 
 def row_insert_once(model, **fields) -> bool:
@@ -24,3 +38,210 @@ def row_insert_once(model, **fields) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def insert(row: models.Model) -> models.Model:
+    """INSERT a new instance as `row.save(force_insert=True)` would, and return it saved."""
+    model, alias = type(row), router.db_for_write(type(row), instance=row)
+    fields = [field for field in model._meta.local_concrete_fields if not _generated_key(field, row)]
+    values = [field.pre_save(row, True) for field in fields]
+    if not _plain_model(model) or any(_is_expression(value) for value in values):
+        row.save(force_insert=True, using=alias)
+        return row
+    connection = connections[alias]
+    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)]
+    key = model._meta.pk
+    returning = _generated_key(key, row) and connection.features.can_return_columns_from_insert
+    sql = _insert_sql(model, tuple(field.column for field in fields), key.column if returning else "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if _generated_key(key, row):
+            value = (
+                cursor.fetchone()[0]
+                if returning
+                else connection.ops.last_insert_id(cursor, model._meta.db_table, key.column)
+            )
+            row.pk = _converted(model, key, value, connection)
+    row._state.adding, row._state.db = False, alias
+    return row
+
+
+def upsert(row: models.Model, *, unique: tuple[str, ...], changed: tuple[str, ...]) -> models.Model:
+    """INSERT a new instance, or where a row with the same `unique` fields is there, UPDATE that
+    row's `changed` fields to the instance's values: one statement, no savepoint, and two
+    writers at once cannot both insert. The instance gets the row's primary key."""
+    model, alias = type(row), router.db_for_write(type(row), instance=row)
+    connection = connections[alias]
+    fields = [field for field in model._meta.local_concrete_fields if not _generated_key(field, row)]
+    values = [field.pre_save(row, True) for field in fields]
+    if any(_is_expression(value) for value in values):
+        raise ValueError(f"{model.__name__}: an upsert writes values, not expressions")
+    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)]
+    meta = model._meta
+    sql = _upsert_sql(
+        model,
+        tuple(field.column for field in fields),
+        tuple(meta.get_field(name).column for name in unique),
+        tuple(meta.get_field(name).column for name in changed),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row.pk = cursor.fetchone()[0]
+    row._state.adding, row._state.db = False, alias
+    return row
+
+
+def update(model, pk, **values) -> int:
+    """UPDATE the row with primary key `pk`, as `filter(pk=pk).update(**values)`; rows changed."""
+    if any(_is_expression(value) for value in values.values()):
+        return model._base_manager.filter(pk=pk).update(**values)
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    fields = [model._meta.get_field(name) for name in values]
+    params = [
+        field.get_db_prep_save(_saved_value(field, value), connection)
+        for field, value in zip(fields, values.values(), strict=True)
+    ]
+    key = model._meta.pk
+    params.append(key.get_db_prep_value(pk, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(_update_sql(model, tuple(field.column for field in fields)), params)
+        return cursor.rowcount
+
+
+def save_fields(row: models.Model, names: list[str]) -> None:
+    """`row.save(update_fields=names)`: the named fields (an auto_now one set now) written."""
+    if not _plain_model(type(row)):
+        row.save(update_fields=names)
+        return
+    meta = type(row)._meta
+    values = {name: meta.get_field(name).pre_save(row, False) for name in names}
+    if update(type(row), row.pk, **values) != 1:
+        raise DatabaseError("Save with update_fields did not affect any rows.")
+
+
+def save_all(row: models.Model) -> None:
+    """`row.save()` of a row that is there: every field but the primary key written."""
+    save_fields(row, [field.name for field in type(row)._meta.concrete_fields if not field.primary_key])
+
+
+def by_pk(model, pk):
+    """The row with primary key `pk`, None if there is none."""
+    return first_where(model, model._meta.pk.name, pk)
+
+
+def first_where(model, name: str, value, *, for_update: bool = False):
+    """The first row whose field `name` equals `value` (None if none), locked `for_update`
+    (where the database can lock rows; SQLite writes one at a time anyway)."""
+    alias = router.db_for_write(model) if for_update else router.db_for_read(model)
+    connection = connections[alias]
+    field = model._meta.get_field(name)
+    lock = for_update and connection.features.has_select_for_update
+    sql = _select_sql(model, field.column, lock)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [field.get_db_prep_value(value, connection)])
+        found = cursor.fetchone()
+    return None if found is None else from_row(model, found, alias)
+
+
+def from_row(model, values, alias: str):
+    """The instance for one row of all the model's concrete columns, in their order (as
+    `column_list` writes them), with the database's converters applied."""
+    connection = connections[alias]
+    values = list(values)
+    for index, (converters, column) in _converters(model, alias).items():
+        for convert in converters:
+            values[index] = convert(values[index], column, connection)
+    return model.from_db(alias, [field.attname for field in model._meta.concrete_fields], values)
+
+
+def table(model) -> str:
+    return _quote(model._meta.db_table)
+
+
+def column_list(model) -> str:
+    """All the model's concrete columns, quoted, in the order `from_row` reads them."""
+    return ", ".join(_quote(field.column) for field in model._meta.concrete_fields)
+
+
+def column(model, name: str) -> str:
+    return _quote(model._meta.get_field(name).column)
+
+
+def _plain_model(model) -> bool:
+    """Whether an INSERT or UPDATE of its own says all a save would: no save() of its own, no
+    parent table, nobody listening for its saves."""
+    return (
+        model.save is models.Model.save
+        and not model._meta.parents
+        and not pre_save.has_listeners(model)
+        and not post_save.has_listeners(model)
+    )
+
+
+def _generated_key(field, row) -> bool:
+    return field is row._meta.auto_field and row.pk is None
+
+
+def _saved_value(field, value):
+    """A related row stands for its key, as in the ORM's UPDATE."""
+    if field.remote_field and hasattr(value, "prepare_database_save"):
+        return value.prepare_database_save(field)
+    return value
+
+
+def _is_expression(value) -> bool:
+    return hasattr(value, "resolve_expression")
+
+
+def _converted(model, field, value, connection):
+    for convert in _converters(model, connection.alias).get(
+        model._meta.concrete_fields.index(field), ((), None)
+    )[0]:
+        value = convert(value, field.get_col(model._meta.db_table), connection)
+    return value
+
+
+def _converters(model, alias: str) -> dict:
+    """{column index: (converters, column)} for all concrete columns, as the ORM reads them."""
+    cache = getattr(_local, "converters", None)
+    if cache is None:
+        cache = _local.converters = {}
+    key = (model, alias)
+    if key not in cache:
+        compiler = model._base_manager.using(alias).all().query.get_compiler(alias)
+        compiler.setup_query()
+        cache[key] = compiler.get_converters([column for column, _, _ in compiler.select])
+    return cache[key]
+
+
+def _quote(name: str) -> str:
+    return connections["default"].ops.quote_name(name)
+
+
+# The statements: table and column names come from the models' metadata, quoted; every value
+# is a parameter (hence the S608 exemptions).
+@functools.cache
+def _insert_sql(model, columns: tuple[str, ...], returning: str) -> str:
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table(model)} ({', '.join(map(_quote, columns))}) VALUES ({placeholders})"  # noqa: S608
+    return f"{sql} RETURNING {_quote(returning)}" if returning else sql
+
+
+@functools.cache
+def _upsert_sql(model, columns: tuple[str, ...], unique: tuple[str, ...], changed: tuple[str, ...]) -> str:
+    assignments = ", ".join(f"{_quote(name)} = EXCLUDED.{_quote(name)}" for name in changed)
+    conflict = f"ON CONFLICT ({', '.join(map(_quote, unique))}) DO UPDATE SET {assignments}"
+    return f"{_insert_sql(model, columns, '')} {conflict} RETURNING {_quote(model._meta.pk.column)}"
+
+
+@functools.cache
+def _update_sql(model, columns: tuple[str, ...]) -> str:
+    assignments = ", ".join(f"{_quote(name)} = %s" for name in columns)
+    return f"UPDATE {table(model)} SET {assignments} WHERE {_quote(model._meta.pk.column)} = %s"  # noqa: S608
+
+
+@functools.cache
+def _select_sql(model, where_column: str, for_update: bool) -> str:
+    sql = f"SELECT {column_list(model)} FROM {table(model)} WHERE {_quote(where_column)} = %s LIMIT 1"  # noqa: S608
+    return f"{sql} FOR UPDATE" if for_update else sql

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db.models import F, Q
 
 from core import clock
+from core.rows import first_where
 from integrations.errors import CircuitOpen, DeadlinePassed, IntegrationError, RateLimited, TransientError
 from integrations.models import BreakerState, CircuitBreakerState
 
@@ -286,7 +287,9 @@ class CircuitBreaker:
         get_or_create survives two workers creating it at once: the loser's INSERT raises
         IntegrityError inside a savepoint and Django reads the winner's row instead.
         """
-        row, _created = CircuitBreakerState.objects.get_or_create(service=self.service)
+        row = first_where(CircuitBreakerState, "service", self.service)  # the SQL built once
+        if row is None:
+            row, _created = CircuitBreakerState.objects.get_or_create(service=self.service)
         return row
 
     def _update(self, where: Q, **values: Any) -> bool:

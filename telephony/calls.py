@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from askpro.work import PermanentFailure
 from core import clock
-from core.rows import row_insert_once
+from core.rows import first_where, insert, row_insert_once, save_all
 from telephony.models import Call, CallDirection, CallStatus
 
 STATUS_RANK = {
@@ -53,7 +53,7 @@ def call_upsert(*, company, branch, customer, event: str, data: dict) -> Call:
 def _call_merged(company, branch, customer, event: str, data: dict) -> Call:
     call_id = data["call_id"]
     with transaction.atomic():
-        call = Call.objects.select_for_update().filter(retell_call_id=call_id).first()
+        call = first_where(Call, "retell_call_id", call_id, for_update=True)
         if call is not None and call.company_id != company.pk:
             raise ForeignCall(f"Call {call_id} belongs to another company.")
         new = call is None
@@ -64,7 +64,10 @@ def _call_merged(company, branch, customer, event: str, data: dict) -> Call:
             call.branch = branch
         if call.customer_id is None:
             call.customer = customer
-        call.save(force_insert=new)
+        if new:
+            insert(call)
+        else:
+            save_all(call)
     return call
 
 

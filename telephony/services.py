@@ -6,7 +6,9 @@ from askpro import metrics
 from askpro.api import error_body, success_body
 from askpro.inbox import inbox_work, not_in_queue
 from booking.customers import customer_upsert
+from companies.models import Company
 from companies.validators import normalize_e164
+from core.rows import by_pk
 from telephony.booking_wish import caller_told
 from telephony.call_branch import call_branch, number_branch
 from telephony.calls import call_upsert
@@ -45,7 +47,7 @@ def _counted(event: WebhookEvent, status: str) -> None:
 
 def _handle(event: WebhookEvent) -> dict:
     data = json.loads(event.body).get("call") or {}
-    company = event.company
+    company = by_pk(Company, event.company_id)  # as event.company, with its SQL built once
     number = dialed_number(data)
     # A web call (Retell's dashboard test) dials no number: its agent says which branch.
     branch = number_branch(company, number, active_only=False) if number else call_branch(company, data)
