@@ -5,9 +5,10 @@ management command, a task) wraps its work in `acting_as(...)`; services never t
 argument, so no signature had to change for the audit trail and none can forget to pass one.
 Outside every entry point the actor is the system itself (schedules, shells, tests).
 
-A worker knows the id of the row it works on, not yet the row: its actor's `ref` may be a query
-expression (the row's call id or delivery key), which the entry's own INSERT resolves, so an
-event that records nothing costs no read for it and one that does costs no extra statement (#15).
+A worker knows the id of the row it works on, not yet the row: its actor's `ref` may be a column
+of that row (`row_ref`: the row's call id or delivery key), which the entry's own INSERT reads,
+so an event that records nothing costs no read for it and one that does costs no extra
+statement (#15).
 """
 
 import contextvars
@@ -17,6 +18,10 @@ from dataclasses import dataclass
 from django.db import models
 from django.db.models.expressions import BaseExpression
 from django.utils.translation import gettext_lazy as _
+
+from core.rows import ColumnOf
+
+REF_LENGTH = 100  # AuditEntry.actor_ref
 
 
 class ActorKind(models.TextChoices):
@@ -53,6 +58,12 @@ def acting_as(actor: Actor):
         yield actor
     finally:
         _current.reset(token)
+
+
+def row_ref(model, name: str, pk) -> ColumnOf:
+    """An actor's ref read from the row the work is about when an entry is written ("" if the
+    row is gone meanwhile: the write it records still goes through)."""
+    return ColumnOf(model, name, pk, length=REF_LENGTH)
 
 
 def staff(user) -> Actor:

@@ -56,6 +56,9 @@ class AuditEntry(models.Model):
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type} {self.object_id}"
 
+    # core.rows may write a new entry without calling save(): it only refuses changes.
+    INSERTED_AS_SAVED = True
+
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnly("Audit entries are never changed.")

@@ -15,9 +15,10 @@ from django.db import models
 from django.db.models import Value
 from django.db.models.functions import Coalesce, Left
 
-from audit.actors import current_actor
+from audit.actors import REF_LENGTH, current_actor
 from audit.models import AuditEntry
 from core import clock
+from core.rows import ColumnOf, insert
 
 CHANGED = "changed"
 
@@ -49,23 +50,26 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
-    return AuditEntry.objects.create(
-        company_id=_company_id(company),
-        at=clock.now(),
-        actor_kind=actor.kind,
-        actor_ref=_ref(actor.ref),
-        actor_label=actor.label[:150],
-        action=action,
-        object_type=object_type,
-        object_id="" if object_id is None else str(object_id),
-        changes=describe_changes(obj, changes or {}),
+    return insert(
+        AuditEntry(
+            company_id=_company_id(company),
+            at=clock.now(),
+            actor_kind=actor.kind,
+            actor_ref=_ref(actor.ref),
+            actor_label=actor.label[:150],
+            action=action,
+            object_type=object_type,
+            object_id="" if object_id is None else str(object_id),
+            changes=describe_changes(obj, changes or {}),
+        )
     )
 
 
 def _ref(ref):
-    """The actor's id, bounded; an expression's (a row gone meanwhile reads as none, and the
-    write it records still goes through)."""
-    return ref[:100] if isinstance(ref, str) else Coalesce(Left(ref, 100), Value(""))
+    """The actor's id, bounded (a `row_ref` is, as the entry's INSERT reads it)."""
+    if isinstance(ref, str):
+        return ref[:REF_LENGTH]
+    return ref if isinstance(ref, ColumnOf) else Coalesce(Left(ref, REF_LENGTH), Value(""))
 
 
 def describe_changes(obj, changes: dict) -> dict:

@@ -2,12 +2,10 @@
 
 import logging
 
-from django.db.models import Subquery
-
 from askpro.correlation import bound
 from askpro.inbox import inbox_prune, inbox_requeue
 from askpro.worker_threads import io_bound
-from audit.actors import acting_as, calcom_webhook
+from audit.actors import acting_as, calcom_webhook, row_ref
 from booking.availability import availability_prefetch
 from booking.changes import appointment_changes_due
 from booking.models import AppointmentChange, BookingRequest, CalendarNotice, WorkStatus
@@ -61,14 +59,11 @@ def _retry_appointment_change(change_id: int) -> None:
 
 @io_bound
 def process_calendar_notice(notice_id: int) -> dict:
-    with bound(f"calendar-notice-{notice_id}"), acting_as(calcom_webhook(_delivery_key_of(notice_id))):
+    with (
+        bound(f"calendar-notice-{notice_id}"),
+        acting_as(calcom_webhook(row_ref(CalendarNotice, "delivery_key", notice_id))),
+    ):
         return calendar_notice_process(notice_id=notice_id)
-
-
-def _delivery_key_of(notice_id: int) -> Subquery:
-    """The notice's delivery key, for the audit trail: read by the entry's own INSERT, so a
-    notice that changes nothing pays nothing for it."""
-    return Subquery(CalendarNotice.objects.filter(pk=notice_id).order_by().values("delivery_key"))
 
 
 def requeue_due_calendar_notices() -> int:

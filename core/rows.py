@@ -17,6 +17,7 @@ import functools
 import threading
 
 from django.db import DatabaseError, IntegrityError, connections, models, router, transaction
+from django.db.models import Expression
 from django.db.models.signals import post_save, pre_save
 
 _local = threading.local()  # per thread: converters are bound to the thread's own connection
@@ -45,14 +46,24 @@ def insert(row: models.Model) -> models.Model:
     model, alias = type(row), router.db_for_write(type(row), instance=row)
     fields = [field for field in model._meta.local_concrete_fields if not _generated_key(field, row)]
     values = [field.pre_save(row, True) for field in fields]
-    if not _plain_model(model) or any(_is_expression(value) for value in values):
+    if not _plain_model(model) or any(
+        _is_expression(value) and not isinstance(value, ColumnOf) for value in values
+    ):
         row.save(force_insert=True, using=alias)
         return row
     connection = connections[alias]
-    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)]
+    placeholders, params = [], []
+    for field, value in zip(fields, values, strict=True):
+        if isinstance(value, ColumnOf):
+            placeholders.append(value.sql)
+            params.append(value.pk)
+        else:
+            placeholders.append("%s")
+            params.append(field.get_db_prep_save(value, connection))
     key = model._meta.pk
     returning = _generated_key(key, row) and connection.features.can_return_columns_from_insert
-    sql = _insert_sql(model, tuple(field.column for field in fields), key.column if returning else "")
+    columns = tuple(field.column for field in fields)
+    sql = _insert_sql(model, columns, key.column if returning else "", tuple(placeholders))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if _generated_key(key, row):
@@ -144,6 +155,31 @@ def first_where(model, name: str, value, *, for_update: bool = False):
     return None if found is None else from_row(model, found, alias)
 
 
+PRESENT = object()  # a condition of `rows_where`: the column is not NULL
+
+
+def rows_where(model, *, order_by: str = "pk", **conditions) -> list:
+    """The rows meeting every condition, in `order_by` order: a condition is a value (equal), a
+    tuple (one of them) or PRESENT (not NULL)."""
+    alias = router.db_for_read(model)
+    connection = connections[alias]
+    shape, params = [], []
+    for name, value in conditions.items():
+        field = model._meta.get_field(name)
+        if value is PRESENT:
+            shape.append((field.column, "present"))
+        elif isinstance(value, tuple):
+            shape.append((field.column, len(value)))
+            params.extend(field.get_db_prep_value(one, connection) for one in value)
+        else:
+            shape.append((field.column, "equal"))
+            params.append(field.get_db_prep_value(value, connection))
+    order = model._meta.get_field(model._meta.pk.name if order_by == "pk" else order_by).column
+    with connection.cursor() as cursor:
+        cursor.execute(_where_sql(model, tuple(shape), order), params)
+        return [from_row(model, found, alias) for found in cursor.fetchall()]
+
+
 def from_row(model, values, alias: str):
     """The instance for one row of all the model's concrete columns, in their order (as
     `column_list` writes them), with the database's converters applied."""
@@ -168,11 +204,30 @@ def column(model, name: str) -> str:
     return _quote(model._meta.get_field(name).column)
 
 
+class ColumnOf(Expression):
+    """One column of the row with primary key `pk`, read by the statement that writes it (so a
+    value that is often not needed costs no read of its own), at most `length` characters, ""
+    when the row is gone. Its SQL is the same for every key: an INSERT here keeps it built."""
+
+    def __init__(self, model, name: str, pk, *, length: int):
+        field = model._meta.get_field(name)
+        super().__init__(output_field=field)
+        self.pk = pk
+        self.sql = (
+            f"COALESCE((SELECT SUBSTR({_quote(field.column)}, 1, {int(length)}) FROM {table(model)} "  # noqa: S608
+            f"WHERE {_quote(model._meta.pk.column)} = %s), '')"
+        )
+
+    def as_sql(self, compiler, connection):
+        return self.sql, [self.pk]
+
+
 def _plain_model(model) -> bool:
-    """Whether an INSERT or UPDATE of its own says all a save would: no save() of its own, no
-    parent table, nobody listening for its saves."""
+    """Whether an INSERT or UPDATE of its own says all a save would: no save() of its own (or
+    one that only guards changes: `INSERTED_AS_SAVED`), no parent table, nobody listening for
+    its saves."""
     return (
-        model.save is models.Model.save
+        (model.save is models.Model.save or model.__dict__.get("INSERTED_AS_SAVED", False))
         and not model._meta.parents
         and not pre_save.has_listeners(model)
         and not post_save.has_listeners(model)
@@ -222,9 +277,9 @@ def _quote(name: str) -> str:
 # The statements: table and column names come from the models' metadata, quoted; every value
 # is a parameter (hence the S608 exemptions).
 @functools.cache
-def _insert_sql(model, columns: tuple[str, ...], returning: str) -> str:
-    placeholders = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {table(model)} ({', '.join(map(_quote, columns))}) VALUES ({placeholders})"  # noqa: S608
+def _insert_sql(model, columns: tuple[str, ...], returning: str, placeholders: tuple[str, ...] = ()) -> str:
+    values = ", ".join(placeholders or ["%s"] * len(columns))
+    sql = f"INSERT INTO {table(model)} ({', '.join(map(_quote, columns))}) VALUES ({values})"  # noqa: S608
     return f"{sql} RETURNING {_quote(returning)}" if returning else sql
 
 
@@ -239,6 +294,20 @@ def _upsert_sql(model, columns: tuple[str, ...], unique: tuple[str, ...], change
 def _update_sql(model, columns: tuple[str, ...]) -> str:
     assignments = ", ".join(f"{_quote(name)} = %s" for name in columns)
     return f"UPDATE {table(model)} SET {assignments} WHERE {_quote(model._meta.pk.column)} = %s"  # noqa: S608
+
+
+@functools.cache
+def _where_sql(model, shape: tuple[tuple[str, str | int], ...], order: str) -> str:
+    conditions = []
+    for name, kind in shape:
+        if kind == "present":
+            conditions.append(f"{_quote(name)} IS NOT NULL")
+        elif kind == "equal":
+            conditions.append(f"{_quote(name)} = %s")
+        else:
+            conditions.append(f"{_quote(name)} IN ({', '.join(['%s'] * kind)})")
+    where = " AND ".join(conditions) or "1 = 1"
+    return f"SELECT {column_list(model)} FROM {table(model)} WHERE {where} ORDER BY {_quote(order)}"  # noqa: S608
 
 
 @functools.cache

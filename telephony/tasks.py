@@ -2,12 +2,10 @@
 
 import logging
 
-from django.db.models import Subquery
-
 from askpro.correlation import bound
 from askpro.inbox import inbox_prune, inbox_requeue
 from askpro.worker_threads import io_bound
-from audit.actors import acting_as, retell_call
+from audit.actors import acting_as, retell_call, row_ref
 from telephony.models import WebhookEvent, WebhookEventStatus
 from telephony.services import webhook_event_process, webhook_events_due
 
@@ -16,14 +14,11 @@ logger = logging.getLogger(__name__)
 
 @io_bound
 def process_webhook_event(event_id: int) -> dict:
-    with bound(f"webhook-event-{event_id}"), acting_as(retell_call(_call_id_of(event_id))):
+    with (
+        bound(f"webhook-event-{event_id}"),
+        acting_as(retell_call(row_ref(WebhookEvent, "call_id", event_id))),
+    ):
         return webhook_event_process(event_id=event_id)
-
-
-def _call_id_of(event_id: int) -> Subquery:
-    """The event's call id, for what processing writes in the audit trail: read by the entry's
-    own INSERT, so the many events that write no entry pay nothing for it (#15)."""
-    return Subquery(WebhookEvent.objects.filter(pk=event_id).order_by().values("call_id"))
 
 
 def requeue_due_webhook_events() -> int:
