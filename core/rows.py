@@ -44,26 +44,15 @@ def row_insert_once(model, **fields) -> bool:
 def insert(row: models.Model) -> models.Model:
     """INSERT a new instance as `row.save(force_insert=True)` would, and return it saved."""
     model, alias = type(row), router.db_for_write(type(row), instance=row)
-    fields = [field for field in model._meta.local_concrete_fields if not _generated_key(field, row)]
-    values = [field.pre_save(row, True) for field in fields]
-    if not _plain_model(model) or any(
-        _is_expression(value) and not isinstance(value, ColumnOf) for value in values
-    ):
+    connection = connections[alias]
+    new = _new_row(row, connection) if _plain_model(model) else None
+    if new is None:
         row.save(force_insert=True, using=alias)
         return row
-    connection = connections[alias]
-    placeholders, params = [], []
-    for field, value in zip(fields, values, strict=True):
-        if isinstance(value, ColumnOf):
-            placeholders.append(value.sql)
-            params.append(value.pk)
-        else:
-            placeholders.append("%s")
-            params.append(field.get_db_prep_save(value, connection))
+    columns, placeholders, params = new
     key = model._meta.pk
     returning = _generated_key(key, row) and connection.features.can_return_columns_from_insert
-    columns = tuple(field.column for field in fields)
-    sql = _insert_sql(model, columns, key.column if returning else "", tuple(placeholders))
+    sql = _insert_sql(model, columns, placeholders, key.column if returning else "")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if _generated_key(key, row):
@@ -83,23 +72,38 @@ def upsert(row: models.Model, *, unique: tuple[str, ...], changed: tuple[str, ..
     writers at once cannot both insert. The instance gets the row's primary key."""
     model, alias = type(row), router.db_for_write(type(row), instance=row)
     connection = connections[alias]
-    fields = [field for field in model._meta.local_concrete_fields if not _generated_key(field, row)]
-    values = [field.pre_save(row, True) for field in fields]
-    if any(_is_expression(value) for value in values):
-        raise ValueError(f"{model.__name__}: an upsert writes values, not expressions")
-    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)]
+    new = _new_row(row, connection)
+    if new is None:
+        raise ValueError(f"{model.__name__}: an upsert writes values, not SQL expressions")
+    columns, placeholders, params = new
     meta = model._meta
-    sql = _upsert_sql(
-        model,
-        tuple(field.column for field in fields),
-        tuple(meta.get_field(name).column for name in unique),
-        tuple(meta.get_field(name).column for name in changed),
-    )
+    unique_columns = tuple(meta.get_field(name).column for name in unique)
+    changed_columns = tuple(meta.get_field(name).column for name in changed)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_upsert_sql(model, columns, placeholders, unique_columns, changed_columns), params)
         row.pk = cursor.fetchone()[0]
     row._state.adding, row._state.db = False, alias
     return row
+
+
+def _new_row(row: models.Model, connection) -> tuple[tuple, tuple, list] | None:
+    """(columns, placeholders, parameters) of a new row's INSERT, each value prepared by its
+    field as save() prepares it; None if a value is an SQL expression other than ColumnOf."""
+    columns, placeholders, params = [], [], []
+    for field in type(row)._meta.local_concrete_fields:
+        if _generated_key(field, row):
+            continue
+        value = field.pre_save(row, True)
+        if isinstance(value, ColumnOf):
+            placeholders.append(value.sql)
+            params.append(value.pk)
+        elif _is_expression(value):
+            return None
+        else:
+            placeholders.append("%s")
+            params.append(field.get_db_prep_save(value, connection))
+        columns.append(field.column)
+    return tuple(columns), tuple(placeholders), params
 
 
 def update(model, pk, **values) -> int:
@@ -277,17 +281,18 @@ def _quote(name: str) -> str:
 # The statements: table and column names come from the models' metadata, quoted; every value
 # is a parameter (hence the S608 exemptions).
 @functools.cache
-def _insert_sql(model, columns: tuple[str, ...], returning: str, placeholders: tuple[str, ...] = ()) -> str:
-    values = ", ".join(placeholders or ["%s"] * len(columns))
+def _insert_sql(model, columns: tuple[str, ...], placeholders: tuple[str, ...], returning: str) -> str:
+    values = ", ".join(placeholders)
     sql = f"INSERT INTO {table(model)} ({', '.join(map(_quote, columns))}) VALUES ({values})"  # noqa: S608
     return f"{sql} RETURNING {_quote(returning)}" if returning else sql
 
 
 @functools.cache
-def _upsert_sql(model, columns: tuple[str, ...], unique: tuple[str, ...], changed: tuple[str, ...]) -> str:
+def _upsert_sql(model, columns: tuple, placeholders: tuple, unique: tuple, changed: tuple) -> str:
     assignments = ", ".join(f"{_quote(name)} = EXCLUDED.{_quote(name)}" for name in changed)
     conflict = f"ON CONFLICT ({', '.join(map(_quote, unique))}) DO UPDATE SET {assignments}"
-    return f"{_insert_sql(model, columns, '')} {conflict} RETURNING {_quote(model._meta.pk.column)}"
+    key = _quote(model._meta.pk.column)
+    return f"{_insert_sql(model, columns, placeholders, '')} {conflict} RETURNING {key}"
 
 
 @functools.cache
