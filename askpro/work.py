@@ -75,7 +75,7 @@ def taken_over(model, *, pk, statuses, processing: str, lease: timedelta):
         *(status(value) for value in statuses),
         *(status(processing), moment(now)),  # or an expired lease
     ]
-    with connection.cursor() as cursor:
+    with rows.cursor_for(connection) as cursor:
         cursor.execute(_claim_sql(model, len(statuses)), params)
         # Read to the end: SQLite completes the statement, and its write, only then.
         claimed = cursor.fetchall()

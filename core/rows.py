@@ -15,6 +15,7 @@ savepoint keeps a duplicate from aborting the caller's work (`row_insert`).
 
 import functools
 import threading
+from contextlib import contextmanager
 
 from django.db import DatabaseError, IntegrityError, connections, models, router, transaction
 from django.db.models import Expression
@@ -53,7 +54,7 @@ def insert(row: models.Model) -> models.Model:
     key = model._meta.pk
     returning = _generated_key(key, row) and connection.features.can_return_columns_from_insert
     sql = _insert_sql(model, columns, placeholders, key.column if returning else "")
-    with connection.cursor() as cursor:
+    with cursor_for(connection) as cursor:
         cursor.execute(sql, params)
         if _generated_key(key, row):
             value = (
@@ -79,7 +80,7 @@ def upsert(row: models.Model, *, unique: tuple[str, ...], changed: tuple[str, ..
     meta = model._meta
     unique_columns = tuple(meta.get_field(name).column for name in unique)
     changed_columns = tuple(meta.get_field(name).column for name in changed)
-    with connection.cursor() as cursor:
+    with cursor_for(connection) as cursor:
         cursor.execute(_upsert_sql(model, columns, placeholders, unique_columns, changed_columns), params)
         row.pk = cursor.fetchone()[0]
     row._state.adding, row._state.db = False, alias
@@ -119,7 +120,7 @@ def update(model, pk, **values) -> int:
     ]
     key = model._meta.pk
     params.append(key.get_db_prep_value(pk, connection))
-    with connection.cursor() as cursor:
+    with cursor_for(connection) as cursor:
         cursor.execute(_update_sql(model, tuple(field.column for field in fields)), params)
         return cursor.rowcount
 
@@ -153,7 +154,7 @@ def first_where(model, name: str, value, *, for_update: bool = False):
     field = model._meta.get_field(name)
     lock = for_update and connection.features.has_select_for_update
     sql = _select_sql(model, field.column, lock)
-    with connection.cursor() as cursor:
+    with cursor_for(connection) as cursor:
         cursor.execute(sql, [field.get_db_prep_value(value, connection)])
         found = cursor.fetchone()
     return None if found is None else from_row(model, found, alias)
@@ -179,7 +180,7 @@ def rows_where(model, *, order_by: str = "pk", **conditions) -> list:
             shape.append((field.column, "equal"))
             params.append(field.get_db_prep_value(value, connection))
     order = model._meta.get_field(model._meta.pk.name if order_by == "pk" else order_by).column
-    with connection.cursor() as cursor:
+    with cursor_for(connection) as cursor:
         cursor.execute(_where_sql(model, tuple(shape), order), params)
         return [from_row(model, found, alias) for found in cursor.fetchall()]
 
@@ -224,6 +225,15 @@ class ColumnOf(Expression):
 
     def as_sql(self, compiler, connection):
         return self.sql, [self.pk]
+
+
+@contextmanager
+def cursor_for(connection):
+    """A cursor whose failed statement marks the caller's transaction for rollback, as the
+    ORM's writes do (a caller that catches the error inside `atomic` cannot go on as if the
+    transaction were still good)."""
+    with transaction.mark_for_rollback_on_error(connection.alias), connection.cursor() as cursor:
+        yield cursor
 
 
 def _plain_model(model) -> bool:

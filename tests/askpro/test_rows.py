@@ -1,11 +1,13 @@
 """core.rows: one row in one INSERT, a duplicate refused without harm to the caller's work; the
 statements built once write and read what the ORM would."""
 
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models.signals import post_save
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from audit.actors import acting_as, retell_call, row_ref
@@ -195,3 +197,15 @@ def test_an_actor_read_from_its_row_is_written_by_the_entrys_insert():
         )
     )
     assert AuditEntry.objects.get(pk=cut.pk).actor_ref == "call"
+
+
+@pytest.mark.django_db
+def test_a_failed_statement_caught_inside_a_transaction_leaves_it_marked_for_rollback():
+    call, appointment = CallFactory(), AppointmentFactory()
+    row_insert(Link, call_id=call.pk, appointment_id=appointment.pk)
+    with pytest.raises(TransactionManagementError), transaction.atomic():
+        with suppress(IntegrityError):  # as a careless caller would
+            insert(Link(call_id=call.pk, appointment_id=appointment.pk))  # no savepoint of its own
+        assert transaction.get_rollback()
+        Call.objects.count()  # refused, as after the ORM's own failed write
+    assert Link.objects.filter(call=call).count() == 1
