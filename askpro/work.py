@@ -57,8 +57,7 @@ class PermanentFailure(Exception):
 def take_over(model, *, pk, statuses, processing: str, lease: timedelta) -> bool:
     """Move row `pk` from one of `statuses` (or an expired PROCESSING lease) to `processing`,
     counting the attempt it starts."""
-    claimable, changes = _claim(model, pk=pk, statuses=statuses, processing=processing, lease=lease)
-    return bool(claimable.update(**changes))
+    return taken_over(model, pk=pk, statuses=statuses, processing=processing, lease=lease) is not None
 
 
 def taken_over(model, *, pk, statuses, processing: str, lease: timedelta):
@@ -93,18 +92,6 @@ def _claim_sql(model, statuses: int) -> str:
         f"AND ({status} IN ({', '.join(['%s'] * statuses)}) OR ({status} = %s AND {lease_until} < %s)) "
         f"RETURNING {rows.column_list(model)}"
     )
-
-
-def _claim(model, *, pk, statuses, processing: str, lease: timedelta) -> tuple[models.QuerySet, dict]:
-    now = clock.now()
-    claimable = Q(status__in=list(statuses)) | Q(status=processing, lease_until__lt=now)
-    changes = {
-        "status": processing,
-        "lease_until": now + lease,
-        "attempts": F("attempts") + 1,
-        "updated_at": now,
-    }
-    return model.objects.filter(claimable, pk=pk), changes
 
 
 def due_ids(model, *, retrying: str, processing: str, limit: int = 200, extra: Q | None = None) -> list[int]:
