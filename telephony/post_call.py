@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from askpro.work import PermanentFailure, RetryLater
 from booking.models import Appointment, AppointmentSource, BookingRequest, BookingRequestStatus
+from booking.selectors import booking_requests_holding
 from booking.services import BookingError, ErrorType, booking_create, booking_request_retry
-from core.rows import PRESENT, rows_where
 from telephony.booking_wish import BookingWish, booking_wishes_from_call
 from telephony.calls import call_appointments_add
 from telephony.events import caller_number
@@ -65,9 +65,7 @@ def _held_requests(company, call_id: str) -> list[BookingRequest]:
     """The call's bookings that hold their time (live ones first, as the caller heard of them).
     Asked for every call, and most calls hold none: their appointments are read only when
     there are some (a join here cost twice the query, #15)."""
-    requests = rows_where(
-        BookingRequest, company=company.pk, call_id=call_id, status=HOLDING, appointment=PRESENT
-    )  # booking.selectors.booking_requests_of_call's, with its SQL built once (core.rows)
+    requests = booking_requests_holding(company=company, call_id=call_id, statuses=HOLDING)
     return sorted(requests, key=lambda request: request.source != AppointmentSource.LIVE_CALL)
 
 
