@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import models
-from django.db.models.expressions import BaseExpression
 from django.utils.translation import gettext_lazy as _
 
 from core.rows import ColumnOf
@@ -36,9 +35,9 @@ class ActorKind(models.TextChoices):
 @dataclass(frozen=True)
 class Actor:
     kind: str
-    # A stable id: user pk, Retell call id, token prefix, Cal.com delivery key; or an expression
+    # A stable id: user pk, Retell call id, token prefix, Cal.com delivery key; or a `row_ref`
     # that reads one when the entry is written (see above).
-    ref: str | BaseExpression = ""
+    ref: str | ColumnOf = ""
     label: str = ""  # what a reader recognises: username, token name, command name (never a secret)
 
 
@@ -70,7 +69,7 @@ def staff(user) -> Actor:
     return Actor(ActorKind.STAFF, str(user.pk), user.get_username())
 
 
-def retell_call(call_id: str | BaseExpression) -> Actor:
+def retell_call(call_id: str | ColumnOf) -> Actor:
     return Actor(ActorKind.RETELL_CALL, call_id, "")
 
 
@@ -78,7 +77,7 @@ def mcp_token(prefix: str, name: str) -> Actor:
     return Actor(ActorKind.MCP_TOKEN, prefix, name)
 
 
-def calcom_webhook(delivery_key: str | BaseExpression) -> Actor:
+def calcom_webhook(delivery_key: str | ColumnOf) -> Actor:
     return Actor(ActorKind.CALCOM_WEBHOOK, delivery_key, "")
 
 

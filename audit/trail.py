@@ -12,8 +12,6 @@ from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import Value
-from django.db.models.functions import Coalesce, Left
 
 from audit.actors import REF_LENGTH, current_actor
 from audit.models import AuditEntry
@@ -65,11 +63,9 @@ def record(
     )
 
 
-def _ref(ref):
-    """The actor's id, bounded (a `row_ref` is, as the entry's INSERT reads it)."""
-    if isinstance(ref, str):
-        return ref[:REF_LENGTH]
-    return ref if isinstance(ref, ColumnOf) else Coalesce(Left(ref, REF_LENGTH), Value(""))
+def _ref(ref: str | ColumnOf):
+    """The actor's id, bounded (a `row_ref` is bounded as the entry's INSERT reads it)."""
+    return ref[:REF_LENGTH] if isinstance(ref, str) else ref
 
 
 def describe_changes(obj, changes: dict) -> dict:

@@ -264,10 +264,11 @@ def _is_expression(value) -> bool:
 
 
 def _converted(model, field, value, connection):
-    for convert in _converters(model, connection.alias).get(
-        model._meta.concrete_fields.index(field), ((), None)
-    )[0]:
-        value = convert(value, field.get_col(model._meta.db_table), connection)
+    """One column's value as the ORM reads it (the generated key an INSERT returned)."""
+    index = model._meta.concrete_fields.index(field)
+    converters, column = _converters(model, connection.alias).get(index, ((), None))
+    for convert in converters:
+        value = convert(value, column, connection)
     return value
 
 
