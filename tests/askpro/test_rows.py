@@ -1,11 +1,13 @@
 """core.rows: one row in one INSERT, a duplicate refused without harm to the caller's work; the
 statements built once write and read what the ORM would."""
 
+import asyncio
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.core.exceptions import SynchronousOnlyOperation
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models.signals import post_save
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
@@ -13,15 +15,17 @@ from django.test.utils import CaptureQueriesContext
 from audit.actors import acting_as, retell_call, row_ref
 from audit.models import AuditEntry
 from audit.trail import record
-from booking.models import Appointment, AppointmentStatus, Customer
+from booking.models import Appointment, AppointmentStatus, BookingRequest, Customer
 from companies.models import Company
 from core import clock
 from core.rows import (
     PRESENT,
     ColumnOf,
+    _kept_cursor,
     by_pk,
     first_where,
     insert,
+    insert_pair,
     row_insert,
     row_insert_once,
     rows_where,
@@ -209,3 +213,110 @@ def test_a_failed_statement_caught_inside_a_transaction_leaves_it_marked_for_rol
         assert transaction.get_rollback()
         Call.objects.count()  # refused, as after the ORM's own failed write
     assert Link.objects.filter(call=call).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_share_the_connections_cursor_and_a_new_connection_gets_a_new_one():
+    company, database = CompanyFactory(), connections["default"]
+    kept = _kept_cursor(database)
+    assert by_pk(Company, company.pk).slug == company.slug
+    assert _kept_cursor(database) is kept and kept.description[1][0] == "name"  # the SELECT ran on it
+    database.close()  # as close_old_connections does once CONN_MAX_AGE has passed
+    assert by_pk(Company, company.pk).slug == company.slug  # on a new connection
+    assert _kept_cursor(database) is not kept
+    assert _kept_cursor(database).cursor.connection is database.connection
+
+
+@pytest.mark.django_db
+def test_while_statements_are_recorded_each_gets_a_recording_cursor():
+    company = CompanyFactory()
+    with CaptureQueriesContext(connection) as recorded:
+        by_pk(Company, company.pk)
+        update(Company, company.pk, name="Renamed")
+    assert [query["sql"].split()[0] for query in recorded.captured_queries] == ["SELECT", "UPDATE"]
+
+
+@pytest.mark.django_db
+def test_after_a_failed_statement_the_kept_cursor_serves_the_next_one():
+    call, appointment = CallFactory(), AppointmentFactory()
+    row_insert(Link, call_id=call.pk, appointment_id=appointment.pk)
+    with pytest.raises(IntegrityError):
+        row_insert(Link, call_id=call.pk, appointment_id=appointment.pk)
+    assert by_pk(Call, call.pk).retell_call_id == call.retell_call_id
+
+
+def test_the_kept_cursor_is_refused_inside_an_event_loop():
+    async def from_async_code():
+        return _kept_cursor(connections["default"])
+
+    with pytest.raises(SynchronousOnlyOperation):
+        asyncio.run(from_async_code())
+
+
+def _wish(model: Appointment, key: str) -> tuple[Appointment, BookingRequest]:
+    """An appointment and its booking request, as a booking wish records them (unsaved)."""
+    start = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    appointment = Appointment(
+        company=model.company,
+        branch=model.branch,
+        customer=model.customer,
+        start=start,
+        end=start + timedelta(minutes=30),
+        source=model.source,
+        status=AppointmentStatus.REQUESTED,
+        metadata={"idempotency_key": key},
+    )
+    request = BookingRequest(
+        company=model.company,
+        idempotency_key=key,
+        source=model.source,
+        payload={"start": start.isoformat(), "nested": [1, "zwei"]},
+        attempts=1,
+        lease_until=start,
+    )
+    return appointment, request
+
+
+@pytest.mark.django_db
+def test_insert_pair_writes_both_rows_as_save_would_the_second_pointing_at_the_first():
+    first, second = insert_pair(*_wish(AppointmentFactory(), "pair-1"), link="appointment")
+    assert first.pk is not None and second.pk is not None and not second._state.adding
+    assert second.appointment is first and second.appointment_id == first.pk  # no read needed
+    read = BookingRequest.objects.select_related("appointment").get(pk=second.pk)
+    assert read.appointment_id == first.pk and read.appointment.metadata == {"idempotency_key": "pair-1"}
+    assert (read.payload, read.attempts, read.created_at) == (second.payload, 1, second.created_at)
+    assert _as_orm_reads(first) == {name: getattr(first, name) for name in _as_orm_reads(first)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_insert_pair_is_one_statement_on_postgresql_and_one_transaction_elsewhere():
+    wish = _wish(AppointmentFactory(), "pair-2")
+    with CaptureQueriesContext(connection) as recorded:
+        insert_pair(*wish, link="appointment")
+    statements = [query["sql"].split()[0] for query in recorded.captured_queries]
+    if connection.vendor == "postgresql":
+        assert statements == ["WITH"]
+    else:
+        assert statements == ["BEGIN", "INSERT", "INSERT", "COMMIT"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pair_whose_second_row_is_refused_leaves_neither():
+    model = AppointmentFactory()
+    insert_pair(*_wish(model, "pair-3"), link="appointment")
+    with pytest.raises(IntegrityError):
+        insert_pair(*_wish(model, "pair-3"), link="appointment")  # the same idempotency key
+    assert Appointment.objects.filter(metadata__idempotency_key="pair-3").count() == 1
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_a_refused_pair_leaves_the_callers_work_standing():
+    model = AppointmentFactory()
+    insert_pair(*_wish(model, "pair-4"), link="appointment")
+    with transaction.atomic():
+        customer = CustomerFactory(company=model.company)
+        with suppress(IntegrityError):
+            insert_pair(*_wish(model, "pair-4"), link="appointment")
+        assert not transaction.get_rollback()
+    assert Customer.objects.filter(pk=customer.pk).exists()
+    assert Appointment.objects.filter(metadata__idempotency_key="pair-4").count() == 1
