@@ -8,7 +8,7 @@ which the sweeper (or the next identical request) takes the row over.
 
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from askpro.work import RetriedWork
 from booking.booking_input import BookingInput
@@ -18,7 +18,7 @@ from booking.models import Appointment, AppointmentStatus, BookingRequest, Booki
 from booking.results import Booked
 from companies.models import Branch, Company
 from core import clock
-from core.rows import insert
+from core.rows import insert_pair
 
 LEASE = timedelta(seconds=90)  # longer than one Cal.com POST plus its lookup can take
 WORK = RetriedWork(
@@ -53,40 +53,39 @@ def booking_request_claim(
 def _insert(
     *, company: Company, branch: Branch, booking: BookingInput, key: str, customer: Customer | None
 ) -> BookingRequest | None:
-    """The wish's customer, appointment and request, written in one transaction, the request
-    counting the first attempt."""
+    """The wish's appointment and request, the request counting the first attempt: both or
+    neither, in one statement (core.rows.insert_pair)."""
     told = {"phone": booking.phone, "name": booking.name, "email": booking.email}
+    if not customer_holds(customer, company=company, **told):
+        # On its own, before: an upsert, which a replay of this wish would only repeat.
+        customer = customer_upsert(company=company, **told)
     try:
-        with transaction.atomic():
-            if not customer_holds(customer, company=company, **told):
-                customer = customer_upsert(company=company, **told)
-            appointment = insert(
-                Appointment(
-                    company=company,
-                    branch=branch,
-                    customer=customer,
-                    attendee_name=booking.name,
-                    attendee_email=booking.email,
-                    event_type_id=booking.event_type_id,
-                    start=booking.start_utc,
-                    end=booking.end_utc,
-                    source=booking.source,
-                    status=AppointmentStatus.REQUESTED,
-                    metadata={"idempotency_key": key},
-                )
-            )
-            return insert(
-                BookingRequest(
-                    company=company,
-                    idempotency_key=key,
-                    source=booking.source,
-                    call_id=booking.call_id,
-                    payload=booking.as_payload(),
-                    appointment=appointment,
-                    attempts=1,  # the claim is this first attempt
-                    lease_until=clock.now() + LEASE,
-                )
-            )
+        _, request = insert_pair(
+            Appointment(
+                company=company,
+                branch=branch,
+                customer=customer,
+                attendee_name=booking.name,
+                attendee_email=booking.email,
+                event_type_id=booking.event_type_id,
+                start=booking.start_utc,
+                end=booking.end_utc,
+                source=booking.source,
+                status=AppointmentStatus.REQUESTED,
+                metadata={"idempotency_key": key},
+            ),
+            BookingRequest(
+                company=company,
+                idempotency_key=key,
+                source=booking.source,
+                call_id=booking.call_id,
+                payload=booking.as_payload(),
+                attempts=1,  # the claim is this first attempt
+                lease_until=clock.now() + LEASE,
+            ),
+            link="appointment",
+        )
+        return request
     except IntegrityError:
         return None
 
