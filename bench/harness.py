@@ -1,6 +1,8 @@
 """What the benchmarks share: Django set up the way a benchmark runs it, and gunicorn started on
 loopback. Each script imports this first (`python bench/<script>.py` puts bench/ on the path)."""
 
+import copy
+import json
 import os
 import subprocess
 import sys
@@ -29,6 +31,30 @@ def django_setup(**overrides: str) -> None:
     import django
 
     django.setup()
+
+
+def machine_reference_ms(rounds: int = 5) -> float:
+    """CPU milliseconds a fixed piece of Python work takes here, the best of `rounds`.
+
+    The machines these benchmarks run on differ: the same revision measured 9.7-10.1 ms of
+    worker CPU per event on one and 14.2 ms on another (#15). A figure is compared with another
+    only in the same run; across runs, each relative to this reference."""
+    slots = [
+        {"start": f"2026-01-{day:02d}T{hour:02d}:00:00Z", "n": day * hour}
+        for day in range(1, 29)
+        for hour in range(8, 20)
+    ]
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        for _ in range(40):
+            read = json.loads(json.dumps({"slots": slots}))["slots"]
+            by_day = {}
+            for slot in sorted(read, key=lambda slot: (slot["n"], slot["start"])):
+                by_day.setdefault(slot["start"][:10], []).append(slot["n"])
+            copy.deepcopy(by_day)
+        best = min(best, time.process_time() - started)
+    return best * 1000
 
 
 def start_gunicorn(port: int, workers: int, app: list[str], env: dict | None = None) -> subprocess.Popen:

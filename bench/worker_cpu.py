@@ -66,6 +66,7 @@ def main() -> None:
         bench.stop([calendar])
     statements = captured.captured_queries
     print(f"events={len(timed)} (calls counted over {len(counted)})")
+    print(f"machine reference: {bench.machine_reference_ms():.0f} ms (bench/harness.py)")
     print(f"CPU {cpu_ms:.2f} ms per event; {calls:,.0f} Python function calls per event")
     transactions = sum(query["sql"].startswith("BEGIN") for query in statements)
     print(f"{len(statements)} SQL statements per event, in {transactions} transactions and autocommit")

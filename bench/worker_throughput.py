@@ -32,7 +32,7 @@ from datetime import date, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 
-from harness import BENCH_RETELL_KEY, ROOT, django_setup
+from harness import BENCH_RETELL_KEY, ROOT, django_setup, machine_reference_ms
 
 django_setup()
 
@@ -298,6 +298,7 @@ def run(args) -> None:
         f"booked={booked}"
     )
     print(f"cluster CPU {cpu:.1f} s = {cpu * 1000 / max(worked, 1):.1f} ms per event")
+    print(f"machine reference: {machine_reference_ms():.0f} ms (bench/harness.py)")
     # The rest of the two cores: what shares them with the worker here, and not in production.
     print(
         f"beside it: PostgreSQL {database_cpu * 1000 / max(worked, 1):.1f} ms, "
