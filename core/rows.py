@@ -28,10 +28,14 @@ _local = threading.local()  # per thread: converters are bound to the thread's o
 def row_insert(model, **fields):
     """Insert one row; IntegrityError when a unique constraint says it is there already."""
     row, alias = model(**fields), router.db_for_write(model)
-    if connections[alias].in_atomic_block:
-        with transaction.atomic(using=alias):
-            return insert(row)
-    return insert(row)
+    with _savepoint_if_inside(alias):
+        return insert(row)
+
+
+def _savepoint_if_inside(alias: str):
+    """Inside the caller's transaction, a savepoint: a refused statement leaves its work
+    standing. In autocommit nothing: one statement is its own transaction."""
+    return transaction.atomic(using=alias) if connections[alias].in_atomic_block else nullcontext()
 
 
 def row_insert_once(model, **fields) -> bool:
@@ -75,26 +79,33 @@ def insert_pair(first: models.Model, second: models.Model, *, link: str) -> tupl
     round trips around them (#15). Elsewhere, or for rows the ORM must write, the two INSERTs
     in a transaction."""
     alias = router.db_for_write(type(first), instance=first)
-    connection = connections[alias]
-    if _one_statement_pair(connection, first, second):
-        new_first = _new_row(first, connection)
-        new_second = _new_row(second, connection, linked=type(second)._meta.get_field(link).column)
-        if new_first is not None and new_second is not None:
-            sql = _pair_sql(type(first), new_first[:2], type(second), new_second[:2])
-            # Inside the caller's transaction, a savepoint: a refused pair leaves its work standing.
-            inside = transaction.atomic(using=alias) if connection.in_atomic_block else nullcontext()
-            with inside, cursor_for(connection) as cursor:
-                cursor.execute(sql, [*new_first[2], *new_second[2]])
-                keys = cursor.fetchone()
-            for row, key in zip((first, second), keys, strict=True):
-                row.pk = _converted(type(row), row._meta.pk, key, connection)
-                row._state.adding, row._state.db = False, alias
+    if not _written_in_one_statement(first, second, link, alias):
+        with transaction.atomic(using=alias):
+            insert(first)
             setattr(second, link, first)
-            return first, second
-    with transaction.atomic(using=alias):
-        insert(first)
-        setattr(second, link, first)
-        return first, insert(second)
+            insert(second)
+    setattr(second, link, first)
+    return first, second
+
+
+def _written_in_one_statement(first: models.Model, second: models.Model, link: str, alias: str) -> bool:
+    """Both rows written by one INSERT ... WITH, and given their keys; False, with nothing
+    written, where that statement cannot say what the ORM would."""
+    connection = connections[alias]
+    if not _one_statement_pair(connection, first, second):
+        return False
+    new_first = _new_row(first, connection)
+    new_second = _new_row(second, connection, linked=type(second)._meta.get_field(link).column)
+    if new_first is None or new_second is None:
+        return False
+    sql = _pair_sql(type(first), new_first[:2], type(second), new_second[:2])
+    with _savepoint_if_inside(alias), cursor_for(connection) as cursor:
+        cursor.execute(sql, [*new_first[2], *new_second[2]])
+        keys = cursor.fetchone()
+    for row, key in zip((first, second), keys, strict=True):
+        row.pk = _converted(type(row), row._meta.pk, key, connection)
+        row._state.adding, row._state.db = False, alias
+    return True
 
 
 def _one_statement_pair(connection, first: models.Model, second: models.Model) -> bool:

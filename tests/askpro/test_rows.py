@@ -77,17 +77,9 @@ def _as_orm_reads(row):
 def test_insert_writes_the_row_save_would_write():
     model = AppointmentFactory()  # the ORM's
     start = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-    row = insert(
-        Appointment(
-            company=model.company,
-            branch=model.branch,
-            start=start,
-            end=start + timedelta(minutes=30),
-            source=model.source,
-            status=AppointmentStatus.REQUESTED,
-            metadata={"idempotency_key": "k", "nested": [1, "zwei"]},
-        )
-    )
+    row, _ = _wish(model, "k")
+    row.metadata["nested"] = [1, "zwei"]
+    row = insert(row)
     assert row.pk is not None and row.pk != model.pk and not row._state.adding
     assert row.created_at is not None  # auto_now_add, set as save() sets it
     read = _as_orm_reads(row)
