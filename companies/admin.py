@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from companies import admin_users  # noqa: F401  (registers Django's users and groups, audited)
 from companies.admin_scoping import AuditedAdmin, CompanyScopedAdmin, CompanyScopedInline
 from companies.models import Branch, Company, PhoneNumber, Service, StaffMembership
 from companies.services import branch_number_assign, company_rotate_webhook_key, company_set_credentials

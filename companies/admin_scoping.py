@@ -68,17 +68,22 @@ class AuditedAdmin:
         super().save_model(request, obj, form, change)
         if form.changed_data or not change:
             action = Action.CHANGE if change else Action.ADD
-            record(action, company=_company_of(request, obj), obj=obj, changes=_form_changes(form, change))
+            changes = _form_changes(form, change)
+            record(action, company=self.audit_company(request, obj), obj=obj, changes=changes)
 
     def delete_model(self, request, obj):
-        record(Action.DELETE, company=_company_of(request, obj), obj=obj)  # admin's delete is atomic
+        record(Action.DELETE, company=self.audit_company(request, obj), obj=obj)  # admin's delete is atomic
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():  # the bulk action is not: no entry without its delete
             for obj in queryset:
-                record(Action.DELETE, company=_company_of(request, obj), obj=obj)
+                record(Action.DELETE, company=self.audit_company(request, obj), obj=obj)
             super().delete_queryset(request, queryset)
+
+    def audit_company(self, request, obj):
+        """Whose trail an entry about `obj` goes into."""
+        return _company_of(request, obj)
 
     def save_formset(self, request, form, formset, change):
         for deleted in formset.deleted_forms:

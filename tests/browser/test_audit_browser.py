@@ -3,13 +3,15 @@ in the trail, as theirs, with the old and new value, and nothing of another prac
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from audit.actions import Action
 from audit.actors import acting_as, retell_call
+from audit.models import AuditEntry
 from audit.trail import record
 from companies.models import StaffRole
 from tests.browser.helpers import login, screenshot
-from tests.factories import BranchFactory, CompanyFactory
+from tests.factories import BranchFactory, CompanyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,3 +48,21 @@ def test_an_owner_finds_their_change_in_the_trail(page, sandbox_company, make_st
         rows.first.locator("a").first.click()  # the entry itself: read-only
     assert page.locator("input[name=_save]").count() == 0
     assert "1001 → 2002" in page.locator("#content").inner_text()
+
+
+def test_a_member_deactivated_by_an_operator_is_one_entry_saying_only_that(page, sandbox_company, make_staff):
+    UserFactory(username="otto", is_staff=True, is_superuser=True)
+    member = make_staff(sandbox_company, "mara")
+
+    login(page, "otto")
+    page.goto(reverse("admin:auth_user_change", args=[member.pk]))
+    page.locator("input[name=is_active]").uncheck()
+    with page.expect_navigation():
+        page.locator("input[name=_save]").click()
+    expect(page.locator(".messagelist .success")).to_have_count(1)
+
+    member.refresh_from_db()
+    assert not member.is_active
+    entry = AuditEntry.objects.get(object_type="auth.user")
+    assert (entry.action, entry.actor_label, entry.company_id) == ("change", "otto", sandbox_company.pk)
+    assert entry.changes == {"is_active": [True, False]}

@@ -1,0 +1,55 @@
+"""Sign-ins in admin (Django's users and groups), with the audit trail of every other admin page.
+
+Only superusers reach these pages: a staff role grants no permission on them (companies/roles.py).
+What an operator does here decides who may do what anywhere, so it is recorded like the rest:
+who was made staff, superuser or inactive, whose groups or permissions changed, whose password
+was set or disabled. An entry about a staff member's sign-in goes into their company's trail
+(its owners see that an operator changed it); one about an operator's goes into no company's.
+Names, e-mail addresses and passwords are recorded only as "changed" (audit.trail).
+"""
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from audit.actions import Action
+from audit.trail import CHANGED, record
+from companies.admin_scoping import AuditedAdmin
+from companies.selectors import company_for_user
+
+
+class AuditedPasswordChangeForm(AdminPasswordChangeForm):
+    def save(self, commit=True):
+        user = super().save(commit)
+        record(
+            Action.CHANGE,
+            company=company_for_user(user),
+            obj=user,
+            changes={"password": CHANGED, "usable_password": user.has_usable_password()},
+        )
+        return user
+
+
+class AuditedUserAdmin(AuditedAdmin, UserAdmin):
+    change_password_form = AuditedPasswordChangeForm
+
+    def audit_company(self, request, obj):
+        return company_for_user(obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        with transaction.atomic():  # Django's view is not: no new password without its entry
+            return super().user_change_password(request, id, form_url)
+
+
+class AuditedGroupAdmin(AuditedAdmin, GroupAdmin):
+    def audit_company(self, request, obj):
+        return None  # a group is the operators' and may hold members of several companies
+
+
+admin.site.unregister(get_user_model())
+admin.site.unregister(Group)
+admin.site.register(get_user_model(), AuditedUserAdmin)
+admin.site.register(Group, AuditedGroupAdmin)
