@@ -15,11 +15,11 @@ import logging
 import secrets
 from typing import Protocol
 
-import phonenumbers
 import requests
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from askpro.logfilters import mask_personal_data
 from integrations.errors import AuthError, BadRequest, IntegrationError, RateLimited, TransientError
 from integrations.http import JsonHttpClient, retry_after_header_seconds
 
@@ -37,22 +37,12 @@ def configured_sender() -> Sender:
     return import_string(settings.NOTIFICATION_SENDER)()
 
 
-def masked(number: str) -> str:
-    """'+4915112345678' -> '+49*********78': the country code and the last two digits, enough
-    for an operator to match a complaint, too little to call anyone."""
-    try:
-        country = f"+{phonenumbers.parse(number).country_code}"
-    except phonenumbers.NumberParseException:
-        country = ""
-    rest = number[len(country) :]
-    return country + "*" * max(0, len(rest) - 2) + rest[-2:]
-
-
 class LoggingSender:
     """Sends nothing; says in the log that a text would have gone out."""
 
     def send(self, to: str, text: str, *, kind: str = "") -> str:
-        logger.info("notification %s to %s (%d characters), logged only", kind or "-", masked(to), len(text))
+        shown = mask_personal_data(to)
+        logger.info("notification %s to %s (%d characters), logged only", kind or "-", shown, len(text))
         return f"logged-{secrets.token_hex(6)}"
 
 
@@ -99,7 +89,8 @@ class TwilioSmsSender(JsonHttpClient):
         message = self._exchange(
             "send_sms", "POST", path, MESSAGES_PATH, read=_message, headers=self._headers(), form=form
         )
-        logger.info("notification %s to %s sent by twilio as %s", kind or "-", masked(to), message["sid"])
+        shown = mask_personal_data(to)
+        logger.info("notification %s to %s sent by twilio as %s", kind or "-", shown, message["sid"])
         return message["sid"]
 
     def _from(self) -> dict[str, str]:

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from askpro.api import error_body, success_body
 from askpro.inbox import inbox_store, not_in_queue
+from askpro.logfilters import mask_personal_data
 from askpro.work import PermanentFailure, RetriedWork
 from booking.create import KEPT_FOR_RETRY
 from booking.models import AppointmentSource, AppointmentStatus, BookingRequest, WorkStatus
@@ -21,7 +22,7 @@ from core import clock
 from core.wording import say, spoken_when
 from integrations.errors import IntegrationError
 from notifications.models import Notification, NotificationChannel, NotificationKind
-from notifications.senders import configured_sender, masked
+from notifications.senders import configured_sender
 
 logger = logging.getLogger(__name__)
 SEND_TASK = "notifications.tasks.send_notification"
@@ -106,7 +107,7 @@ def _send(row: Notification) -> dict:
         raise
     row.sent_at, row.provider_id = clock.now(), provider_id[:64]
     Notification.objects.filter(pk=row.pk).update(sent_at=row.sent_at, provider_id=row.provider_id)
-    logger.info("notification %s (%s) to %s sent", row.pk, row.kind, masked(row.recipient))
+    logger.info("notification %s (%s) to %s sent", row.pk, row.kind, mask_personal_data(row.recipient))
     return success_body("Sent.", provider_id=row.provider_id)
 
 
