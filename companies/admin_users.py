@@ -35,6 +35,9 @@ class AuditedPasswordChangeForm(AdminPasswordChangeForm):
 
 class AuditedUserAdmin(AuditedAdmin, UserAdmin):
     change_password_form = AuditedPasswordChangeForm
+    # Kept by Django, shown only: typed back as a date and a time to the minute, they would lose
+    # their seconds on every save, and one in the hour the clocks go back could not be saved.
+    readonly_fields = ("last_login", "date_joined")
 
     def audit_company(self, request, obj):
         return company_for_user(obj)

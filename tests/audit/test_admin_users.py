@@ -3,7 +3,7 @@ like every other admin write: who was made superuser or inactive, whose password
 disabled, who was added or removed; a staff member's in their company's trail, an operator's in
 none; names, addresses and passwords never. Staff of a company cannot reach these pages."""
 
-import re
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
@@ -17,22 +17,10 @@ pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "Kiefer-Blau-7391-never-logged"
 
 
-def _user_form(client, user, **typed) -> dict:
-    """The user's change page as a browser sends it, with `typed` entered: its dates as the date
-    and time boxes show them, with the hidden copies the page keeps beside them."""
-    url = reverse("admin:auth_user_change", args=[user.pk])
-    data = form_as_shown(client, url, **typed)
-    data.pop("date_joined"), data.pop("last_login")
-    page = client.get(url).content.decode()
-    names = r"(?:initial-)?(?:date_joined|last_login)_[01]"
-    boxes = rf'<input type="(?:text|hidden)" name="({names})" value="([^"]*)"'
-    return data | dict(re.findall(boxes, page))
-
-
 def test_a_member_made_superuser_and_inactive_is_in_their_companys_trail(client, charlie, alice, company_a):
     client.force_login(charlie)
     url = reverse("admin:auth_user_change", args=[alice.pk])
-    data = _user_form(client, alice, is_superuser="on", is_active=None, email="alice@new.example")
+    data = form_as_shown(client, url, is_superuser="on", is_active=None, email="alice@new.example")
     assert client.post(url, data).status_code == 302
     alice.refresh_from_db()
     assert alice.is_superuser and not alice.is_active
@@ -120,3 +108,16 @@ def test_staff_of_a_company_cannot_reach_sign_ins(client, member, request):
     other.refresh_from_db()
     assert not other.check_password(NEW_PASSWORD)
     assert entries() == []
+
+
+def test_a_sign_in_that_joined_in_the_hour_the_clocks_go_back_can_be_changed(client, charlie, alice):
+    """02:30 on 31 October 2027 happens twice in Berlin: typed back, that time could not be read.
+    The dates Django keeps are shown, not edited."""
+    alice.date_joined = datetime(2027, 10, 31, 0, 30, tzinfo=UTC)  # 02:30 summer time, the first one
+    alice.save(update_fields=["date_joined"])
+    client.force_login(charlie)
+    url = reverse("admin:auth_user_change", args=[alice.pk])
+    assert client.post(url, form_as_shown(client, url, is_staff=None)).status_code == 302
+    alice.refresh_from_db()
+    assert not alice.is_staff and alice.date_joined == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+    assert the_entry().changes == {"is_staff": [True, False]}
