@@ -21,6 +21,7 @@ and with WORKER_IO_THREADS=1 (the SQLite default: it takes one writer at a time)
 task itself, as before.
 """
 
+import contextlib
 import functools
 import logging
 import multiprocessing
@@ -29,12 +30,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 logger = logging.getLogger(__name__)
 
 _pool: ThreadPoolExecutor | None = None
 _free: threading.BoundedSemaphore | None = None
+_threads = 0
 
 
 def io_bound(task):
@@ -59,21 +61,38 @@ def io_bound(task):
 
 def start(threads: int | None = None) -> None:
     """Give this process its I/O threads (a qcluster worker, at spawn: booking.apps)."""
-    global _pool, _free
+    global _pool, _free, _threads
     threads = threads or settings.WORKER_IO_THREADS
     if threads <= 1 or _pool is not None:
         return
     _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="io")
-    _free = threading.BoundedSemaphore(threads)
+    _free, _threads = threading.BoundedSemaphore(threads), threads
     logger.info("worker process runs waiting work on %d threads", threads)
 
 
 def stop() -> None:
-    """Finish what the threads hold and go back to running work inline (tests, shutdown)."""
-    global _pool, _free
-    pool, _pool, _free = _pool, None, None
+    """Finish what the threads hold, close their database connections, and go back to running
+    work inline (tests, shutdown)."""
+    global _pool, _free, _threads
+    pool, threads, _pool, _free, _threads = _pool, _threads, None, None, 0
     if pool is not None:
+        _close_connections_of_each_thread(pool, threads)
         pool.shutdown(wait=True)
+
+
+def _close_connections_of_each_thread(pool: ThreadPoolExecutor, threads: int) -> None:
+    """A thread's connections are its own to close; left open, each stays a database session
+    until its thread's objects are collected. One task per thread: each waits at a barrier
+    until every thread holds one, so no thread takes two."""
+    everyone = threading.Barrier(threads)
+
+    def close_mine():
+        with contextlib.suppress(threading.BrokenBarrierError):  # a thread short: close anyway
+            everyone.wait(timeout=10)
+        connections.close_all()
+
+    for _ in range(threads):
+        pool.submit(close_mine)
 
 
 def started(**_signal) -> None:

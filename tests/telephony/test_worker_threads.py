@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connections
 
 from askpro import worker_threads
 from booking.models import Appointment, AppointmentStatus
@@ -112,6 +113,28 @@ def test_booking_events_are_worked_off_by_threads_on_their_own_connections(clini
     assert Call.objects.count() == 6
     assert Appointment.objects.filter(status=AppointmentStatus.BOOKED).count() == 6
     assert len(calcom.calls) == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stopping_closes_the_database_connections_the_threads_opened():
+    worker_threads.start(3)
+    used, all_ran = [], threading.Barrier(4)
+
+    @worker_threads.io_bound
+    def read_a_row(_):
+        Call.objects.exists()
+        used.append(connections["default"])  # this thread's own
+        all_ran.wait(timeout=5)  # three threads at once: each opens a connection of its own
+
+    try:
+        for n in range(3):
+            read_a_row(n)
+        all_ran.wait(timeout=5)
+        assert len({id(connection) for connection in used}) == 3
+        assert all(connection.connection is not None for connection in used)
+    finally:
+        worker_threads.stop()
+    assert all(connection.connection is None for connection in used)
 
 
 def test_q_sync_runs_a_task_inline_although_django_q_announces_a_worker(settings, monkeypatch):
