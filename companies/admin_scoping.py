@@ -9,6 +9,7 @@ Every add, change and delete made through these admins is an entry in the audit 
 """
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import Http404
 
@@ -69,26 +70,22 @@ class AuditedAdmin:
         if form.changed_data or not change:
             action = Action.CHANGE if change else Action.ADD
             changes = _form_changes(form, change)
-            record(action, company=self.audit_company(request, obj), obj=obj, changes=changes)
+            record(action, company=trail_company(request, obj), obj=obj, changes=changes)
 
     def delete_model(self, request, obj):
-        record(Action.DELETE, company=self.audit_company(request, obj), obj=obj)  # admin's delete is atomic
+        record(Action.DELETE, company=trail_company(request, obj), obj=obj)  # admin's delete is atomic
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():  # the bulk action is not: no entry without its delete
             for obj in queryset:
-                record(Action.DELETE, company=self.audit_company(request, obj), obj=obj)
+                record(Action.DELETE, company=trail_company(request, obj), obj=obj)
             super().delete_queryset(request, queryset)
-
-    def audit_company(self, request, obj):
-        """Whose trail an entry about `obj` goes into."""
-        return _company_of(request, obj)
 
     def save_formset(self, request, form, formset, change):
         for deleted in formset.deleted_forms:
             if deleted.instance.pk is not None:
-                record(Action.DELETE, company=_company_of(request, deleted.instance), obj=deleted.instance)
+                record(Action.DELETE, company=trail_company(request, deleted.instance), obj=deleted.instance)
         super().save_formset(request, form, formset, change)
         added = {id(obj) for obj in formset.new_objects}
         changed = {id(obj) for obj, _fields in formset.changed_objects}
@@ -98,7 +95,7 @@ class AuditedAdmin:
                 was_there = id(obj) in changed
                 action = Action.CHANGE if was_there else Action.ADD
                 changes = _form_changes(inline, was_there)
-                record(action, company=_company_of(request, obj), obj=obj, changes=changes)
+                record(action, company=trail_company(request, obj), obj=obj, changes=changes)
 
 
 def _form_changes(form, change: bool) -> dict:
@@ -112,11 +109,14 @@ def _form_changes(form, change: bool) -> dict:
     }
 
 
-def _company_of(request, obj):
-    """The company an object belongs to (through its branch for a branch's services); the staff
-    member's own for anything else."""
+def trail_company(request, obj):
+    """Whose audit trail an admin write of `obj` goes into: the company it belongs to (through its
+    branch for a branch's services; a sign-in: its member's company, none for an operator's);
+    the staff member's own for anything else."""
     if isinstance(obj, Company):
         return obj.pk
+    if isinstance(obj, get_user_model()):
+        return company_for_user(obj)
     company_id = getattr(obj, "company_id", None)
     if company_id is None and getattr(obj, "branch_id", None) is not None:
         company_id = obj.branch.company_id

@@ -17,8 +17,7 @@ from django.db import transaction
 
 from audit.actions import Action
 from audit.trail import CHANGED, record
-from companies.admin_scoping import AuditedAdmin
-from companies.selectors import company_for_user
+from companies.admin_scoping import AuditedAdmin, trail_company
 
 
 class AuditedPasswordChangeForm(AdminPasswordChangeForm):
@@ -26,7 +25,7 @@ class AuditedPasswordChangeForm(AdminPasswordChangeForm):
         user = super().save(commit)
         record(
             Action.CHANGE,
-            company=company_for_user(user),
+            company=trail_company(None, user),
             obj=user,
             changes={"password": CHANGED, "usable_password": user.has_usable_password()},
         )
@@ -39,17 +38,13 @@ class AuditedUserAdmin(AuditedAdmin, UserAdmin):
     # their seconds on every save, and one in the hour the clocks go back could not be saved.
     readonly_fields = ("last_login", "date_joined")
 
-    def audit_company(self, request, obj):
-        return company_for_user(obj)
-
     def user_change_password(self, request, id, form_url=""):
         with transaction.atomic():  # Django's view is not: no new password without its entry
             return super().user_change_password(request, id, form_url)
 
 
 class AuditedGroupAdmin(AuditedAdmin, GroupAdmin):
-    def audit_company(self, request, obj):
-        return None  # a group is the operators' and may hold members of several companies
+    """A group is the operators' (only superusers reach it): in no company's trail."""
 
 
 admin.site.unregister(get_user_model())
