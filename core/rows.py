@@ -79,12 +79,13 @@ def insert_pair(first: models.Model, second: models.Model, *, link: str) -> tupl
     round trips around them (#15). Elsewhere, or for rows the ORM must write, the two INSERTs
     in a transaction."""
     alias = router.db_for_write(type(first), instance=first)
-    if not _written_in_one_statement(first, second, link, alias):
-        with transaction.atomic(using=alias):
-            insert(first)
-            setattr(second, link, first)
-            insert(second)
-    setattr(second, link, first)
+    if _written_in_one_statement(first, second, link, alias):
+        setattr(second, link, first)
+        return first, second
+    with transaction.atomic(using=alias):
+        insert(first)
+        setattr(second, link, first)  # after the INSERT: the link is read from first's key
+        insert(second)
     return first, second
 
 
